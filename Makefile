@@ -1,0 +1,72 @@
+# edgemesh.cluster_mesh — the two commands: `make demo` and `make test`.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+STAMP := $(VENV)/.installed
+COLL_LINK := .collections/ansible_collections/edgemesh/cluster_mesh
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export ANSIBLE_FORCE_COLOR ?= 0
+export PYTHONDONTWRITEBYTECODE := 1
+SCENARIO ?=
+INVENTORY ?= inventories/example
+
+.PHONY: help setup demo test lint yamllint ansible-lint sanity units molecule bench build clean
+
+help:
+	@echo "make demo   - plan the example mesh, check this machine's kernel, render build/"
+	@echo "make test   - every check: yamllint, ansible-lint, sanity, unit tests, molecule"
+	@echo "make molecule SCENARIO=name - one Molecule scenario"
+
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	touch $@
+
+$(COLL_LINK):
+	mkdir -p $(dir $(COLL_LINK))
+	ln -sfn ../../.. $(COLL_LINK)
+
+setup: $(STAMP) $(COLL_LINK)
+
+demo: setup
+	ansible-playbook -i $(INVENTORY) playbooks/demo.yml
+
+yamllint: setup
+	yamllint --strict .
+
+ansible-lint: setup
+	ansible-lint --offline --profile production
+
+lint: yamllint ansible-lint
+
+sanity: setup
+	tests/sanity/run.sh
+
+units: setup
+	python -m pytest tests/unit -q -p no:cacheprovider
+
+molecule: setup
+	tests/hosts/run-molecule.sh $(SCENARIO)
+
+bench: setup
+	python benchmarks/plan_bench.py
+
+build: setup
+	ansible-galaxy collection build --force --output-path build/dist .
+
+# The README's test command; .ci/run runs exactly this. Units run last so the run
+# ends with pytest's own summary line.
+test: setup
+	$(MAKE) --no-print-directory yamllint
+	$(MAKE) --no-print-directory ansible-lint
+	$(MAKE) --no-print-directory sanity
+	$(MAKE) --no-print-directory molecule
+	$(MAKE) --no-print-directory units
+
+clean:
+	rm -rf build tests/output .collections
