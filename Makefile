@@ -48,7 +48,7 @@ sanity: setup
 	tests/sanity/run.sh
 
 units: setup
-	python -m pytest tests/unit -q -p no:cacheprovider
+	PYTHONPATH=$(CURDIR)/.collections python -m pytest
 
 molecule: setup
 	tests/hosts/run-molecule.sh $(SCENARIO)
