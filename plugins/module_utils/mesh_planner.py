@@ -1,0 +1,1125 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, edgemesh maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The Cluster Mesh planner: cluster IDs, pod/service CIDRs and clustermesh NodePorts.
+
+Pure Python (no Ansible import) so that it is fast, unit-testable and reusable; every
+address computation goes through netaddr.
+
+Entry points:
+
+* ``clusters_from_inventory(inventory)`` turns the parsed output of
+  ``ansible-inventory --list`` into the cluster list of docs/contracts.md.
+* ``plan_mesh(clusters, settings, state)`` returns ``{"plan": ..., "state": ...}``.
+
+Both raise ``PlanError`` with a message that names the cluster, the key, the bad value and
+what is allowed.  Nothing is returned when anything is wrong (no partial plans).
+
+Allocation order (see docs/planner.md): values recorded in the state file first, then
+pins from the inventory, then the lowest free value for every remaining cluster, taking
+clusters in name order.  The output depends only on the content of the inputs, never on
+their order.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import bisect
+import json
+import re
+
+try:
+    from netaddr import AddrFormatError, IPAddress, IPNetwork
+
+    HAS_NETADDR = True
+    NETADDR_IMPORT_ERROR = None
+except ImportError as exc:  # pragma: no cover - exercised only without netaddr
+    HAS_NETADDR = False
+    NETADDR_IMPORT_ERROR = exc
+
+STATE_FORMAT = 1
+CLUSTER_GROUP = "edgemesh_clusters"
+SUPPORTED_CILIUM_MINORS = ("1.18", "1.19", "1.20")
+MAX_CONNECTED_CLUSTERS = (255, 511)
+DISTRIBUTIONS = ("k3s", "kubeadm")
+NODE_ROLES = ("server", "agent")
+CLUSTER_NAME_RE = re.compile(r"^([a-z0-9][-a-z0-9]*)?[a-z0-9]$")
+CLUSTER_NAME_MAX = 32
+REGION_RE = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+VERSION_RE = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)$")
+# Kubernetes' NodePort range (kube-apiserver --service-node-port-range default).
+NODEPORT_LIMITS = (30000, 32767)
+
+DEFAULTS = {
+    "edgemesh_cilium_version": "1.19.6",
+    "edgemesh_max_connected_clusters": 255,
+    "edgemesh_pod_cidr_pool": ["10.0.0.0/8"],
+    "edgemesh_service_cidr_pool": ["172.16.0.0/12"],
+    "edgemesh_pod_cidr_prefix": 16,
+    "edgemesh_service_cidr_prefix": 20,
+    "edgemesh_pod_cidr_pool_v6": [],
+    "edgemesh_service_cidr_pool_v6": [],
+    "edgemesh_pod_cidr_prefix_v6": 56,
+    "edgemesh_service_cidr_prefix_v6": 112,
+    "edgemesh_reserved_cidrs": [],
+    "edgemesh_release_clusters": [],
+    "edgemesh_clustermesh_nodeport_range": [30000, 32767],
+    "edgemesh_clustermesh_nodeport_first": 32379,
+}
+
+# Cluster-level inventory variables (group vars of a cluster group).
+CLUSTER_KEYS = (
+    "edgemesh_cluster_name",
+    "edgemesh_region",
+    "edgemesh_distribution",
+    "edgemesh_cluster_id",
+    "edgemesh_pod_cidr",
+    "edgemesh_pod_cidr_v6",
+    "edgemesh_service_cidr",
+    "edgemesh_service_cidr_v6",
+    "edgemesh_clustermesh_nodeport",
+    "edgemesh_max_connected_clusters",
+)
+
+# Allowed per-cluster block prefixes: (kind, family) -> (shortest, longest).
+# Service CIDRs: kube-apiserver refuses a v4 range larger than /12 and a v6 range larger
+# than /108; the 10th address (cluster DNS) needs at least 16 addresses.
+PREFIX_LIMITS = {
+    ("pod", 4): (8, 24),
+    ("pod", 6): (32, 120),
+    ("service", 4): (12, 28),
+    ("service", 6): (108, 124),
+}
+
+KINDS = ("pod", "service")
+FAMILIES = (4, 6)
+
+
+class PlanError(Exception):
+    """A refusal: the inventory, the settings or the state file cannot be planned."""
+
+
+def require_netaddr():
+    if not HAS_NETADDR:
+        raise PlanError(
+            "the Python library netaddr is required on the control node "
+            "(install it with: pip install netaddr): %s" % NETADDR_IMPORT_ERROR
+        )
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def dump_state(state):
+    """Byte-stable text of the state file: sorted keys, two-space indent, final newline."""
+    return json.dumps(state, sort_keys=True, indent=2) + "\n"
+
+
+def plain(data):
+    """A deep copy made of plain dict/list/str/int/float/bool/None (no subclasses).
+
+    Templating engines hand over subclasses of the builtin types (tagged strings, lazy
+    containers); the plan must be plain data so that json and yaml render it exactly.
+    """
+    if isinstance(data, dict):
+        return dict((plain(k), plain(v)) for k, v in data.items())
+    if isinstance(data, (list, tuple, set, frozenset)):
+        return [plain(v) for v in data]
+    if isinstance(data, bool) or data is None:
+        return bool(data) if data is not None else None
+    if isinstance(data, int):
+        return int(data)
+    if isinstance(data, float):
+        return float(data)
+    if isinstance(data, bytes):
+        return data.decode("utf-8", "replace")
+    if isinstance(data, str):
+        return str(data)
+    return str(data)
+
+
+def _pool_key(kind, family):
+    return "edgemesh_%s_cidr_pool%s" % (kind, "_v6" if family == 6 else "")
+
+
+def _prefix_key(kind, family):
+    return "edgemesh_%s_cidr_prefix%s" % (kind, "_v6" if family == 6 else "")
+
+
+def _pin_key(kind, family):
+    return "edgemesh_%s_cidr%s" % (kind, "_v6" if family == 6 else "")
+
+
+def _state_key(kind):
+    return "%s_cidrs" % kind
+
+
+def _as_int(value):
+    """An int from an int or a string of digits (INI inventories give strings)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and re.match(r"^\s*-?\d+\s*$", value):
+        return int(value)
+    return None
+
+
+def _as_list(value):
+    """A list of strings from a list or a comma-separated string."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return None
+
+
+def _parse_cidr(value):
+    """IPNetwork for a strict CIDR string, or an error text."""
+    if not isinstance(value, str) or "/" not in value:
+        return None, "is not a CIDR (address/prefix)"
+    try:
+        net = IPNetwork(value.strip())
+    except (AddrFormatError, ValueError, TypeError):
+        return None, "is not a valid CIDR"
+    if net.ip != net.network:
+        return None, "has host bits set (the network address is %s/%d)" % (
+            net.network,
+            net.prefixlen,
+        )
+    return net, None
+
+
+def _parse_ip(value):
+    if not isinstance(value, str):
+        return None
+    try:
+        return IPAddress(value.strip())
+    except (AddrFormatError, ValueError, TypeError):
+        return None
+
+
+def _cidr_text(net):
+    return "%s/%d" % (net.network, net.prefixlen)
+
+
+def _ip_sort_key(text):
+    addr = IPAddress(text)
+    return (addr.version, int(addr))
+
+
+class _Taken:
+    """Sorted, merged integer ranges [first, last] already in use in one address family."""
+
+    def __init__(self):
+        self.starts = []
+        self.ends = []
+
+    def add(self, first, last):
+        starts, ends = self.starts, self.ends
+        lo = bisect.bisect_left(ends, first - 1)
+        hi = bisect.bisect_right(starts, last + 1)
+        if lo < hi:
+            first = min(first, starts[lo])
+            last = max(last, ends[hi - 1])
+        starts[lo:hi] = [first]
+        ends[lo:hi] = [last]
+
+    def overlap_end(self, first, last):
+        """The end of the last taken range that overlaps [first, last], else None."""
+        idx = bisect.bisect_right(self.starts, last) - 1
+        if idx >= 0 and self.ends[idx] >= first:
+            return self.ends[idx]
+        return None
+
+
+# ------------------------------------------------------------------------ inventory
+
+
+def clusters_from_inventory(inventory):
+    """The cluster list of docs/contracts.md from parsed ``ansible-inventory --list``.
+
+    Clusters are the direct children of ``edgemesh_clusters``; a cluster's hosts are the
+    hosts of its group and of every group nested below it.  Cluster-level ``edgemesh_*``
+    variables are read from the hosts' merged variables and must agree on every host.
+    """
+    if not isinstance(inventory, dict) or "_meta" not in inventory:
+        raise PlanError(
+            "the input is not the output of 'ansible-inventory --list' "
+            "(a mapping with '_meta' and one entry per group)"
+        )
+    hostvars = (inventory.get("_meta") or {}).get("hostvars") or {}
+    root = inventory.get(CLUSTER_GROUP)
+    if not isinstance(root, dict):
+        raise PlanError(
+            "the inventory has no group '%s'; allowed: one child group of '%s' per cluster"
+            % (CLUSTER_GROUP, CLUSTER_GROUP)
+        )
+    if root.get("hosts"):
+        raise PlanError(
+            "host(s) %s are direct members of '%s'; allowed: hosts only inside a cluster "
+            "group that is a child of '%s'"
+            % (", ".join(sorted(root["hosts"])), CLUSTER_GROUP, CLUSTER_GROUP)
+        )
+    cluster_groups = sorted(root.get("children") or [])
+    if not cluster_groups:
+        raise PlanError("group '%s' has no child groups; allowed: one per cluster" % CLUSTER_GROUP)
+
+    def walk(group, path):
+        entry = inventory.get(group) or {}
+        hosts = set(entry.get("hosts") or [])
+        for child in entry.get("children") or []:
+            if child in cluster_set:
+                raise PlanError(
+                    "cluster group '%s' is nested inside cluster group '%s'; allowed: "
+                    "cluster groups side by side under '%s'" % (child, path[0], CLUSTER_GROUP)
+                )
+            if child in path:
+                continue
+            hosts |= walk(child, path + (child,))
+        return hosts
+
+    cluster_set = set(cluster_groups)
+    owner = {}
+    errors = []
+    result = []
+    for group in cluster_groups:
+        hosts = sorted(walk(group, (group,)))
+        for host in hosts:
+            if host in owner:
+                errors.append(
+                    "host '%s' is in cluster groups '%s' and '%s'; allowed: one cluster per host"
+                    % (host, owner[host], group)
+                )
+            else:
+                owner[host] = group
+        cluster_vars = {}
+        for key in CLUSTER_KEYS:
+            seen = {}
+            for host in hosts:
+                hv = hostvars.get(host) or {}
+                if key in hv:
+                    seen.setdefault(json.dumps(hv[key], sort_keys=True, default=str), host)
+            if len(seen) > 1:
+                values = sorted(seen.items(), key=lambda item: item[1])
+                errors.append(
+                    "cluster group '%s': hosts disagree on the cluster-level variable %s (%s); "
+                    "allowed: one value for the whole cluster, set in the group's vars"
+                    % (group, key, ", ".join("%s=%s" % (h, v) for v, h in values))
+                )
+            elif seen:
+                cluster_vars[key] = (hostvars.get(next(iter(seen.values()))) or {})[key]
+        nodes = []
+        for host in hosts:
+            hv = hostvars.get(host) or {}
+            ip = hv.get("edgemesh_node_ip") or hv.get("ansible_host")
+            if not ip and _parse_ip(host) is not None:
+                ip = host
+            nodes.append(
+                {
+                    "host": host,
+                    "ip": str(ip) if ip else None,
+                    "role": hv.get("edgemesh_node_role", "agent"),
+                }
+            )
+        result.append({"group": group, "vars": cluster_vars, "nodes": nodes})
+    if errors:
+        raise PlanError("; ".join(errors))
+    return result
+
+
+# ------------------------------------------------------------------------- settings
+
+
+def _settings(raw):
+    """Validated mesh-wide settings, defaults filled in."""
+    raw = raw or {}
+    if not isinstance(raw, dict):
+        raise PlanError("settings must be a mapping of edgemesh_* variables, got %r" % (raw,))
+    cfg = {}
+    errors = []
+
+    def get(key):
+        value = raw.get(key)
+        return DEFAULTS[key] if value is None else value
+
+    version = get("edgemesh_cilium_version")
+    match = VERSION_RE.match(str(version).strip())
+    minor = "%s.%s" % (match.group(1), match.group(2)) if match else None
+    if not match or minor not in SUPPORTED_CILIUM_MINORS:
+        errors.append(
+            "edgemesh_cilium_version %r is not supported; allowed: %s"
+            % (version, ", ".join(m + ".x" for m in SUPPORTED_CILIUM_MINORS))
+        )
+    else:
+        cfg["cilium_version"] = "%s.%s" % (minor, match.group(3))
+        cfg["cilium_minor"] = minor
+
+    mcc = _as_int(get("edgemesh_max_connected_clusters"))
+    if mcc not in MAX_CONNECTED_CLUSTERS:
+        errors.append(
+            "edgemesh_max_connected_clusters %r is not allowed; allowed: 255 or 511"
+            % (get("edgemesh_max_connected_clusters"),)
+        )
+    cfg["max_connected_clusters"] = mcc
+
+    for family in FAMILIES:
+        for kind in KINDS:
+            pkey = _prefix_key(kind, family)
+            prefix = _as_int(get(pkey))
+            lo, hi = PREFIX_LIMITS[(kind, family)]
+            if prefix is None or not lo <= prefix <= hi:
+                errors.append(
+                    "%s %r is not allowed; allowed: an integer from %d to %d"
+                    % (pkey, get(pkey), lo, hi)
+                )
+                prefix = None
+            cfg[pkey] = prefix
+            key = _pool_key(kind, family)
+            items = _as_list(get(key))
+            if items is None:
+                errors.append("%s %r is not a list of CIDRs" % (key, get(key)))
+                items = []
+            pools = []
+            for item in items:
+                net, problem = _parse_cidr(item)
+                if problem:
+                    errors.append(
+                        "%s entry %r %s; allowed: IPv%d network CIDRs"
+                        % (key, item, problem, family)
+                    )
+                elif net.version != family:
+                    errors.append(
+                        "%s entry %r is IPv%d; allowed: IPv%d CIDRs only"
+                        % (key, item, net.version, family)
+                    )
+                elif prefix is not None and net.prefixlen > prefix:
+                    errors.append(
+                        "%s /%d is larger than %s entry %s; allowed: a prefix of %d or longer, "
+                        "or a larger pool" % (pkey, prefix, key, item, net.prefixlen)
+                    )
+                else:
+                    pools.append(net)
+            pools_sorted = sorted(pools, key=lambda n: n.first)
+            for left, right in zip(pools_sorted, pools_sorted[1:]):
+                if right.first <= left.last:
+                    errors.append(
+                        "%s entries %s and %s overlap; allowed: disjoint CIDRs"
+                        % (key, _cidr_text(left), _cidr_text(right))
+                    )
+            cfg[key] = pools
+    for family in FAMILIES:
+        has_pod = bool(cfg[_pool_key("pod", family)])
+        has_svc = bool(cfg[_pool_key("service", family)])
+        if has_pod != has_svc:
+            errors.append(
+                "%s and %s must both be set or both be empty (IPv%d needs pod and service CIDRs)"
+                % (_pool_key("pod", family), _pool_key("service", family), family)
+            )
+    if not errors and not cfg[_pool_key("pod", 4)] and not cfg[_pool_key("pod", 6)]:
+        errors.append(
+            "edgemesh_pod_cidr_pool and edgemesh_pod_cidr_pool_v6 are both empty; "
+            "allowed: at least one address family"
+        )
+    cfg["families"] = [f for f in FAMILIES if cfg.get(_pool_key("pod", f))]
+
+    reserved = []
+    items = _as_list(get("edgemesh_reserved_cidrs"))
+    if items is None:
+        errors.append(
+            "edgemesh_reserved_cidrs %r is not a list of CIDRs"
+            % (raw.get("edgemesh_reserved_cidrs"),)
+        )
+        items = []
+    for item in items:
+        net, problem = _parse_cidr(item)
+        if problem:
+            errors.append(
+                "edgemesh_reserved_cidrs entry %r %s; allowed: network CIDRs" % (item, problem)
+            )
+        else:
+            reserved.append(net)
+    cfg["reserved"] = sorted(reserved, key=lambda n: (n.version, n.first, n.prefixlen))
+
+    release = _as_list(get("edgemesh_release_clusters"))
+    if release is None or not all(isinstance(x, str) for x in release):
+        errors.append(
+            "edgemesh_release_clusters %r is not a list of cluster names"
+            % (raw.get("edgemesh_release_clusters"),)
+        )
+        release = []
+    cfg["release"] = sorted(set(release))
+
+    rng = get("edgemesh_clustermesh_nodeport_range")
+    if isinstance(rng, str):
+        rng = rng.split("-")
+    bounds = [_as_int(x) for x in rng] if isinstance(rng, (list, tuple)) else []
+    if (
+        len(bounds) != 2
+        or None in bounds
+        or not NODEPORT_LIMITS[0] <= bounds[0] <= bounds[1] <= NODEPORT_LIMITS[1]
+    ):
+        errors.append(
+            "edgemesh_clustermesh_nodeport_range %r is not allowed; allowed: 'FIRST-LAST' "
+            "inside %d-%d" % ((get("edgemesh_clustermesh_nodeport_range"),) + NODEPORT_LIMITS)
+        )
+        bounds = list(NODEPORT_LIMITS)
+    cfg["nodeport_range"] = bounds
+    first = _as_int(get("edgemesh_clustermesh_nodeport_first"))
+    if first is None or not bounds[0] <= first <= bounds[1]:
+        errors.append(
+            "edgemesh_clustermesh_nodeport_first %r is not allowed; allowed: a port inside "
+            "edgemesh_clustermesh_nodeport_range %d-%d"
+            % (get("edgemesh_clustermesh_nodeport_first"), bounds[0], bounds[1])
+        )
+        first = bounds[0]
+    cfg["nodeport_first"] = first
+    if errors:
+        raise PlanError("; ".join(errors))
+    return cfg
+
+
+# ---------------------------------------------------------------------------- state
+
+
+def _load_state(state, cfg):
+    """{name: {...}} from a previous state (dict, JSON text or empty)."""
+    if state is None or state == "" or state == {}:
+        return {}
+    if isinstance(state, str):
+        try:
+            state = json.loads(state)
+        except ValueError as exc:
+            raise PlanError(
+                "state file: not valid JSON (%s); allowed: a file this planner wrote" % exc
+            )
+    if not isinstance(state, dict):
+        raise PlanError("state file: expected a JSON object, got %s" % type(state).__name__)
+    if state.get("format") != STATE_FORMAT:
+        raise PlanError(
+            "state file: format %r is not supported; allowed: %d"
+            % (state.get("format"), STATE_FORMAT)
+        )
+    clusters = state.get("clusters") or {}
+    if not isinstance(clusters, dict):
+        raise PlanError("state file: 'clusters' must be an object keyed by cluster name")
+    mcc = _as_int(state.get("max_connected_clusters"))
+    if clusters and mcc != cfg["max_connected_clusters"]:
+        raise PlanError(
+            "edgemesh_max_connected_clusters %r contradicts the state file, which records %r "
+            "for the running mesh; allowed: %r (Cilium cannot change maxConnectedClusters of a "
+            "running cluster, and every cluster must use the same value)"
+            % (cfg["max_connected_clusters"], state.get("max_connected_clusters"), mcc)
+        )
+    result = {}
+    errors = []
+    for name in sorted(clusters):
+        entry = clusters[name]
+        where = "state file: cluster '%s'" % name
+        if not isinstance(entry, dict):
+            errors.append("%s: expected an object" % where)
+            continue
+        cid = _as_int(entry.get("id"))
+        if cid is None or not 1 <= cid <= cfg["max_connected_clusters"]:
+            errors.append(
+                "%s: id %r is not allowed; allowed: 1-%d"
+                % (where, entry.get("id"), cfg["max_connected_clusters"])
+            )
+        port = entry.get("clustermesh_nodeport")
+        if port is not None:
+            port = _as_int(port)
+            if port is None or not NODEPORT_LIMITS[0] <= port <= NODEPORT_LIMITS[1]:
+                errors.append(
+                    "%s: clustermesh_nodeport %r is not allowed; allowed: %d-%d"
+                    % ((where, entry.get("clustermesh_nodeport")) + NODEPORT_LIMITS)
+                )
+        nets = {}
+        for kind in KINDS:
+            for item in entry.get(_state_key(kind)) or []:
+                net, problem = _parse_cidr(item)
+                if problem:
+                    errors.append("%s: %s entry %r %s" % (where, _state_key(kind), item, problem))
+                    continue
+                if (kind, net.version) in nets:
+                    errors.append(
+                        "%s: %s holds two IPv%d CIDRs; allowed: one per address family"
+                        % (where, _state_key(kind), net.version)
+                    )
+                nets[(kind, net.version)] = net
+        result[name] = {
+            "id": cid,
+            "nets": nets,
+            "port": port,
+            "active": bool(entry.get("active", True)),
+        }
+    if errors:
+        raise PlanError("; ".join(errors))
+    return result
+
+
+# --------------------------------------------------------------------- the clusters
+
+
+def _where(cluster):
+    if cluster.get("name"):
+        return "cluster '%s' (group %s)" % (cluster["name"], cluster["group"])
+    return "cluster group '%s'" % cluster["group"]
+
+
+def _validate_clusters(clusters, cfg):
+    """Normalised cluster records, or PlanError listing every problem found."""
+    if not isinstance(clusters, (list, tuple)):
+        raise PlanError("clusters must be a list (the output of inventory_clusters)")
+    errors = []
+    out = []
+    for index, raw in enumerate(clusters):
+        if not isinstance(raw, dict):
+            errors.append("clusters[%d] is not a mapping with group, vars and nodes" % index)
+            continue
+        group = str(raw.get("group") or "clusters[%d]" % index)
+        cvars = raw.get("vars") or {}
+        cl = {"group": group, "name": None, "pins": {}}
+        name = cvars.get("edgemesh_cluster_name")
+        if name is None or name == "":
+            errors.append(
+                "cluster group '%s': edgemesh_cluster_name is not set; allowed: a name of at "
+                "most 32 characters matching %s, not 'default'" % (group, CLUSTER_NAME_RE.pattern)
+            )
+        elif (
+            not isinstance(name, str)
+            or len(name) > CLUSTER_NAME_MAX
+            or not CLUSTER_NAME_RE.match(name)
+            or name == "default"
+        ):
+            errors.append(
+                "cluster group '%s': edgemesh_cluster_name %r is not allowed; allowed: at most "
+                "32 characters matching %s (lower-case letters, digits, '-'), not 'default'"
+                % (group, name, CLUSTER_NAME_RE.pattern)
+            )
+        else:
+            cl["name"] = name
+        where = _where(cl)
+        region = cvars.get("edgemesh_region")
+        if region is None or region == "":
+            errors.append("%s: edgemesh_region is not set; allowed: a region name" % where)
+        elif not isinstance(region, str) or not REGION_RE.match(region):
+            errors.append(
+                "%s: edgemesh_region %r is not allowed; allowed: letters, digits, '-', '_', '.'"
+                % (where, region)
+            )
+        cl["region"] = region
+        dist = cvars.get("edgemesh_distribution") or "k3s"
+        if dist not in DISTRIBUTIONS:
+            errors.append(
+                "%s: edgemesh_distribution %r is not allowed; allowed: %s"
+                % (where, dist, " or ".join(DISTRIBUTIONS))
+            )
+        cl["distribution"] = dist
+        mcc = cvars.get("edgemesh_max_connected_clusters")
+        if mcc is not None and _as_int(mcc) != cfg["max_connected_clusters"]:
+            errors.append(
+                "%s: edgemesh_max_connected_clusters %r differs from the mesh-wide value %r; "
+                "allowed: %r (Cilium requires the same maxConnectedClusters on every cluster)"
+                % (where, mcc, cfg["max_connected_clusters"], cfg["max_connected_clusters"])
+            )
+        pin = cvars.get("edgemesh_cluster_id")
+        if pin is not None:
+            cid = _as_int(pin)
+            if cid is None or not 1 <= cid <= cfg["max_connected_clusters"]:
+                errors.append(
+                    "%s: edgemesh_cluster_id %r is out of range; allowed: 1-%d "
+                    "(edgemesh_max_connected_clusters is %d)"
+                    % (where, pin, cfg["max_connected_clusters"], cfg["max_connected_clusters"])
+                )
+            else:
+                cl["pins"]["id"] = cid
+        pin = cvars.get("edgemesh_clustermesh_nodeport")
+        if pin is not None:
+            port = _as_int(pin)
+            lo, hi = cfg["nodeport_range"]
+            if port is None or not lo <= port <= hi:
+                errors.append(
+                    "%s: edgemesh_clustermesh_nodeport %r is not allowed; allowed: %d-%d "
+                    "(edgemesh_clustermesh_nodeport_range)" % (where, pin, lo, hi)
+                )
+            else:
+                cl["pins"]["port"] = port
+        for kind in KINDS:
+            for family in FAMILIES:
+                key = _pin_key(kind, family)
+                pin = cvars.get(key)
+                if pin is None or pin == "":
+                    continue
+                net, problem = _parse_cidr(pin)
+                if problem:
+                    errors.append(
+                        "%s: %s %r %s; allowed: an IPv%d network CIDR inside %s"
+                        % (where, key, pin, problem, family, _pool_key(kind, family))
+                    )
+                    continue
+                if net.version != family:
+                    errors.append(
+                        "%s: %s %r is IPv%d; allowed: an IPv%d CIDR%s"
+                        % (
+                            where,
+                            key,
+                            pin,
+                            net.version,
+                            family,
+                            " (use %s)" % _pin_key(kind, net.version),
+                        )
+                    )
+                    continue
+                problem = _check_in_pool(net, kind, family, cfg)
+                if problem:
+                    errors.append("%s: %s %s" % (where, key, problem))
+                    continue
+                cl["pins"][(kind, family)] = net
+        nodes = raw.get("nodes") or []
+        cl_nodes = []
+        for node in nodes:
+            host = node.get("host") if isinstance(node, dict) else None
+            if not host:
+                errors.append("%s: node %r has no host name" % (where, node))
+                continue
+            role = node.get("role") or "agent"
+            if role not in NODE_ROLES:
+                errors.append(
+                    "%s: host '%s' has edgemesh_node_role %r; allowed: server or agent"
+                    % (where, host, role)
+                )
+            ip = node.get("ip")
+            addr = _parse_ip(ip) if ip else None
+            if not ip:
+                errors.append(
+                    "%s: host '%s' has no address; allowed: set edgemesh_node_ip or "
+                    "ansible_host to its IP address" % (where, host)
+                )
+            elif addr is None:
+                errors.append(
+                    "%s: host '%s' address %r is not an IP address; allowed: an IPv4 or IPv6 "
+                    "address in edgemesh_node_ip or ansible_host" % (where, host, ip)
+                )
+            else:
+                ip = str(addr)
+            cl_nodes.append({"host": str(host), "ip": ip, "role": role, "addr": addr})
+        if not any(n["role"] == "server" for n in cl_nodes):
+            errors.append(
+                "%s: no host has edgemesh_node_role 'server'; allowed: at least one server per "
+                "cluster (hosts: %s)" % (where, ", ".join(n["host"] for n in cl_nodes) or "none")
+            )
+        cl["nodes"] = sorted(cl_nodes, key=lambda n: n["host"])
+        out.append(cl)
+
+    seen_names = {}
+    seen_hosts = {}
+    seen_ips = {}
+    for cl in out:
+        if cl["name"]:
+            if cl["name"] in seen_names:
+                errors.append(
+                    "edgemesh_cluster_name %r is used by groups '%s' and '%s'; allowed: a unique "
+                    "name per cluster" % (cl["name"], seen_names[cl["name"]], cl["group"])
+                )
+            else:
+                seen_names[cl["name"]] = cl["group"]
+        for node in cl["nodes"]:
+            other = seen_hosts.get(node["host"])
+            if other is not None and other != cl["group"]:
+                errors.append(
+                    "host '%s' is in clusters '%s' and '%s'; allowed: one cluster per host"
+                    % (node["host"], other, cl["group"])
+                )
+            seen_hosts.setdefault(node["host"], cl["group"])
+            if node["addr"] is None:
+                continue
+            key = (node["addr"].version, int(node["addr"]))
+            if key in seen_ips:
+                errors.append(
+                    "hosts '%s' and '%s' (%s) share the address %s; allowed: a unique address "
+                    "per node" % (seen_ips[key], node["host"], _where(cl), node["ip"])
+                )
+            else:
+                seen_ips[key] = node["host"]
+    if errors:
+        raise PlanError("; ".join(errors))
+    return sorted(out, key=lambda c: c["name"])
+
+
+def _check_in_pool(net, kind, family, cfg):
+    lo, hi = PREFIX_LIMITS[(kind, family)]
+    pools = cfg[_pool_key(kind, family)]
+    if not pools:
+        return "%s is set but %s is empty; allowed: no IPv%d %s CIDR" % (
+            _cidr_text(net),
+            _pool_key(kind, family),
+            family,
+            kind,
+        )
+    if not lo <= net.prefixlen <= hi:
+        return "%s has prefix /%d; allowed: /%d to /%d" % (_cidr_text(net), net.prefixlen, lo, hi)
+    for pool in pools:
+        if pool.first <= net.first and net.last <= pool.last:
+            return None
+    return "%s lies outside %s (%s); allowed: a CIDR inside the pool" % (
+        _cidr_text(net),
+        _pool_key(kind, family),
+        ", ".join(_cidr_text(p) for p in pools),
+    )
+
+
+# ---------------------------------------------------------------------- the planner
+
+
+def plan_mesh(clusters, settings=None, state=None):
+    """Plan the whole mesh.  See the module docstring and docs/contracts.md."""
+    require_netaddr()
+    cfg = _settings(settings)
+    prev = _load_state(state, cfg)
+    inv = _validate_clusters(clusters, cfg)
+    inv_names = set(c["name"] for c in inv)
+    mcc = cfg["max_connected_clusters"]
+
+    # Release: drop named clusters from state, but only once they left the inventory.
+    errors = []
+    for name in cfg["release"]:
+        if name in inv_names:
+            errors.append(
+                "edgemesh_release_clusters names '%s', which is still in the inventory; "
+                "allowed: only clusters that left the inventory" % name
+            )
+    if errors:
+        raise PlanError("; ".join(errors))
+    kept = dict((n, e) for n, e in prev.items() if n not in cfg["release"])
+
+    # Capacity of IDs, asked before anything is allocated.
+    inactive = sorted(n for n in kept if n not in inv_names)
+    asked = len(inv) + len(inactive)
+    if asked > mcc:
+        raise PlanError(
+            "%d clusters need a cluster ID (%d in the inventory, %d kept in the state file: %s) "
+            "but edgemesh_max_connected_clusters %d allows IDs 1-%d; allowed: at most %d "
+            "clusters (set edgemesh_max_connected_clusters to 511 on a new mesh, or release "
+            "clusters with edgemesh_release_clusters)"
+            % (asked, len(inv), len(inactive), ", ".join(inactive) or "none", mcc, mcc, mcc)
+        )
+
+    # Records: name -> {"id", "nets": {(kind, family): net}, "port", "active", ...}.
+    records = {}
+    for name in inactive:
+        entry = kept[name]
+        records[name] = {
+            "id": entry["id"],
+            "nets": dict(entry["nets"]),
+            "port": entry["port"],
+            "source": {},
+        }
+    for cl in inv:
+        where = _where(cl)
+        entry = kept.get(cl["name"])
+        rec = {"id": None, "nets": {}, "port": None, "source": {}}
+        if entry is not None:
+            rec["id"] = entry["id"]
+            rec["port"] = entry["port"]
+            for (kind, family), net in entry["nets"].items():
+                if family not in cfg["families"]:
+                    errors.append(
+                        "%s: the state file records %s CIDR %s but %s is empty; allowed: keep "
+                        "the IPv%d pools while the cluster exists"
+                        % (where, kind, _cidr_text(net), _pool_key(kind, family), family)
+                    )
+                    continue
+                problem = _check_in_pool(net, kind, family, cfg)
+                if problem:
+                    errors.append(
+                        "%s: the state file records %s CIDR %s, which no longer fits: %s"
+                        % (where, kind, _cidr_text(net), problem)
+                    )
+                rec["nets"][(kind, family)] = net
+                rec["source"][(kind, family)] = "state file"
+        for key, value in sorted(cl["pins"].items(), key=lambda kv: str(kv[0])):
+            if key == "id":
+                current, label = rec["id"], "edgemesh_cluster_id"
+            elif key == "port":
+                current, label = rec["port"], "edgemesh_clustermesh_nodeport"
+            else:
+                current, label = rec["nets"].get(key), _pin_key(*key)
+            if current is not None and current != value:
+                shown = _cidr_text(value) if key not in ("id", "port") else value
+                held = _cidr_text(current) if key not in ("id", "port") else current
+                errors.append(
+                    "%s: %s %s contradicts the state file, which records %s for this running "
+                    "cluster; allowed: %s (or remove the pin)" % (where, label, shown, held, held)
+                )
+                continue
+            if key == "id":
+                rec["id"] = value
+            elif key == "port":
+                rec["port"] = value
+            else:
+                rec["nets"][key] = value
+                rec["source"][key] = _pin_key(*key)
+        records[cl["name"]] = rec
+    if errors:
+        raise PlanError("; ".join(errors))
+
+    # Unique IDs and ports among everything already decided.
+    for what, field in (("cluster ID", "id"), ("clustermesh NodePort", "port")):
+        holder = {}
+        for name in sorted(records):
+            value = records[name][field]
+            if value is None:
+                continue
+            if value in holder:
+                other = holder[value]
+                errors.append(
+                    "%s %d is claimed by clusters '%s' and '%s'%s; allowed: a unique %s per "
+                    "cluster" % (what, value, other, name, _held_note(other, name, inv_names), what)
+                )
+            else:
+                holder[value] = name
+    if errors:
+        raise PlanError("; ".join(errors))
+
+    # Address claims: no overlap among clusters, with reserved ranges or with node addresses.
+    claims = []
+    for name in sorted(records):
+        for (kind, family), net in sorted(records[name]["nets"].items()):
+            claims.append((net.first, net.last, family, name, kind, net))
+    _check_claims(claims, cfg, inv, inv_names, records)
+
+    # Taken address space per family: reserved, node addresses, claims.
+    taken = {4: _Taken(), 6: _Taken()}
+    for net in cfg["reserved"]:
+        taken[net.version].add(net.first, net.last)
+    for cl in inv:
+        for node in cl["nodes"]:
+            taken[node["addr"].version].add(int(node["addr"]), int(node["addr"]))
+    for first, last, family, _name, _kind, _net in claims:
+        taken[family].add(first, last)
+
+    # Allocate: IDs, then CIDRs (pods first, then services, per family), then ports.
+    order = sorted(records)
+    used_ids = set(r["id"] for r in records.values() if r["id"] is not None)
+    next_id = 1
+    for name in order:
+        rec = records[name]
+        if rec["id"] is not None:
+            continue
+        while next_id in used_ids:
+            next_id += 1
+        rec["id"] = next_id
+        used_ids.add(next_id)
+
+    for family in cfg["families"]:
+        for kind in KINDS:
+            _allocate_cidrs(records, inv, kind, family, cfg, taken[family])
+
+    lo, hi = cfg["nodeport_range"]
+    first = cfg["nodeport_first"]
+    port_order = list(range(first, hi + 1)) + list(range(lo, first))
+    used_ports = set(r["port"] for r in records.values() if r["port"] is not None)
+    cursor = 0
+    for name in order:
+        rec = records[name]
+        if rec["port"] is not None:
+            continue
+        while cursor < len(port_order) and port_order[cursor] in used_ports:
+            cursor += 1
+        if cursor >= len(port_order):
+            raise PlanError(
+                "edgemesh_clustermesh_nodeport_range %d-%d is exhausted: %d clusters fit, %d "
+                "asked (first without a port: '%s'); allowed: a wider range"
+                % (lo, hi, len(port_order), len(records), name)
+            )
+        rec["port"] = port_order[cursor]
+        used_ports.add(rec["port"])
+
+    return _assemble(inv, records, inactive, cfg)
+
+
+def _held_note(first, second, inv_names):
+    notes = []
+    for name in (first, second):
+        if name not in inv_names:
+            notes.append("'%s' left the inventory but is kept in the state file" % name)
+    if notes:
+        return " (%s; release it with edgemesh_release_clusters)" % "; ".join(notes)
+    return ""
+
+
+def _check_claims(claims, cfg, inv, inv_names, records):
+    errors = []
+
+    def label(claim):
+        name, kind, net = claim[3], claim[4], claim[5]
+        source = records[name]["source"].get((kind, net.version), "state file")
+        if name not in inv_names:
+            source = "state file; the cluster left the inventory, release it with "
+            source += "edgemesh_release_clusters"
+        return "cluster '%s' %s CIDR %s (%s)" % (name, kind, _cidr_text(net), source)
+
+    ordered = sorted(claims, key=lambda c: (c[2], c[0], c[1], c[3], c[4]))
+    widest = None
+    for claim in ordered:
+        if widest is not None and widest[2] == claim[2] and claim[0] <= widest[1]:
+            errors.append(
+                "%s overlaps %s; allowed: disjoint pod and service CIDRs across the mesh"
+                % (label(widest), label(claim))
+            )
+        if widest is None or widest[2] != claim[2] or claim[1] > widest[1]:
+            widest = claim
+    reserved = {4: _Taken(), 6: _Taken()}
+    for net in cfg["reserved"]:
+        reserved[net.version].add(net.first, net.last)
+    nodes = {4: [], 6: []}
+    for cl in inv:
+        for node in cl["nodes"]:
+            nodes[node["addr"].version].append((int(node["addr"]), node["host"], cl["name"]))
+    for family in nodes:
+        nodes[family].sort()
+    for claim in ordered:
+        first, last, family = claim[0], claim[1], claim[2]
+        if reserved[family].overlap_end(first, last) is not None:
+            hits = [
+                _cidr_text(r)
+                for r in cfg["reserved"]
+                if r.version == family and r.first <= last and r.last >= first
+            ]
+            errors.append(
+                "%s overlaps edgemesh_reserved_cidrs %s; allowed: a CIDR outside the reserved "
+                "ranges" % (label(claim), ", ".join(hits))
+            )
+        keys = [n[0] for n in nodes[family]]
+        idx = bisect.bisect_left(keys, first)
+        if idx < len(keys) and keys[idx] <= last:
+            _addr, host, owner = nodes[family][idx]
+            errors.append(
+                "%s contains the address %s of host '%s' (cluster '%s'); allowed: pod and "
+                "service CIDRs that hold no node address"
+                % (label(claim), str(IPAddress(keys[idx], family)), host, owner)
+            )
+    if errors:
+        raise PlanError("; ".join(errors))
+
+
+def _allocate_cidrs(records, inv, kind, family, cfg, taken):
+    prefix = cfg[_prefix_key(kind, family)]
+    pools = cfg[_pool_key(kind, family)]
+    bits = 32 if family == 4 else 128
+    size = 1 << (bits - prefix)
+    cursors = [pool.first for pool in pools]
+    active = set(c["name"] for c in inv)
+    need = [n for n in sorted(records) if n in active and (kind, family) not in records[n]["nets"]]
+    for position, name in enumerate(need):
+        found = None
+        for index, pool in enumerate(pools):
+            start = cursors[index]
+            while start + size - 1 <= pool.last:
+                end = taken.overlap_end(start, start + size - 1)
+                if end is None:
+                    found = start
+                    break
+                start = ((end + 1 + size - 1) // size) * size
+            cursors[index] = start
+            if found is not None:
+                break
+        if found is None:
+            holders = sum(1 for r in records.values() if (kind, family) in r["nets"])
+            wanting = len(need) - position
+            raise PlanError(
+                "%s (%s) is exhausted with /%d blocks (%s): %d clusters fit, %d asked (%d more "
+                "needed, first: cluster '%s'); allowed: a larger pool, a longer %s, or fewer "
+                "reserved ranges"
+                % (
+                    _pool_key(kind, family),
+                    ", ".join(_cidr_text(p) for p in pools),
+                    prefix,
+                    "reserved ranges and node addresses excluded",
+                    holders,
+                    holders + wanting,
+                    wanting,
+                    name,
+                    _prefix_key(kind, family),
+                )
+            )
+        net = IPNetwork("%s/%d" % (IPAddress(found, family), prefix))
+        records[name]["nets"][(kind, family)] = net
+        taken.add(net.first, net.last)
+
+
+def _assemble(inv, records, inactive, cfg):
+    names = [c["name"] for c in inv]
+    regions = {}
+    for cl in inv:
+        regions.setdefault(cl["region"], []).append(cl["name"])
+    clusters = []
+    for cl in inv:
+        rec = records[cl["name"]]
+        pods = [_cidr_text(rec["nets"][("pod", f)]) for f in cfg["families"]]
+        svcs = [_cidr_text(rec["nets"][("service", f)]) for f in cfg["families"]]
+        first_svc = rec["nets"][("service", cfg["families"][0])]
+        nodes = [{"host": n["host"], "ip": n["ip"], "role": n["role"]} for n in cl["nodes"]]
+        clusters.append(
+            {
+                "name": cl["name"],
+                "group": cl["group"],
+                "id": rec["id"],
+                "region": cl["region"],
+                "distribution": cl["distribution"],
+                "pod_cidrs": pods,
+                "service_cidrs": svcs,
+                "cluster_dns": str(IPAddress(first_svc.first + 10, first_svc.version)),
+                "clustermesh_nodeport": rec["port"],
+                "servers": sorted(
+                    (n["ip"] for n in nodes if n["role"] == "server"), key=_ip_sort_key
+                ),
+                "agents": sorted(
+                    (n["ip"] for n in nodes if n["role"] == "agent"), key=_ip_sort_key
+                ),
+                "nodes": nodes,
+                "peers": [n for n in names if n != cl["name"]],
+            }
+        )
+
+    def pool_texts(kind, family):
+        return [_cidr_text(p) for p in cfg[_pool_key(kind, family)]]
+
+    mesh = {
+        "cilium_version": cfg["cilium_version"],
+        "cilium_minor": cfg["cilium_minor"],
+        "max_connected_clusters": cfg["max_connected_clusters"],
+        "pod_cidr_pool": pool_texts("pod", 4),
+        "pod_cidr_pool_v6": pool_texts("pod", 6),
+        "service_cidr_pool": pool_texts("service", 4),
+        "service_cidr_pool_v6": pool_texts("service", 6),
+        "pod_cidr_prefix": cfg["edgemesh_pod_cidr_prefix"],
+        "service_cidr_prefix": cfg["edgemesh_service_cidr_prefix"],
+        "pod_cidr_prefix_v6": cfg["edgemesh_pod_cidr_prefix_v6"],
+        "service_cidr_prefix_v6": cfg["edgemesh_service_cidr_prefix_v6"],
+        "ip_families": ["ipv%d" % f for f in cfg["families"]],
+        "reserved_cidrs": [_cidr_text(n) for n in cfg["reserved"]],
+        "clustermesh_nodeport_range": list(cfg["nodeport_range"]),
+        "regions": dict((r, sorted(n)) for r, n in sorted(regions.items())),
+        "inactive_clusters": list(inactive),
+    }
+    state_clusters = {}
+    for name in sorted(records):
+        rec = records[name]
+        nets = rec["nets"]
+        state_clusters[name] = {
+            "id": rec["id"],
+            "pod_cidrs": [_cidr_text(nets[k]) for k in sorted(nets) if k[0] == "pod"],
+            "service_cidrs": [_cidr_text(nets[k]) for k in sorted(nets) if k[0] == "service"],
+            "clustermesh_nodeport": rec["port"],
+            "active": name not in inactive,
+        }
+    new_state = {
+        "format": STATE_FORMAT,
+        "max_connected_clusters": cfg["max_connected_clusters"],
+        "clusters": state_clusters,
+    }
+    return {"plan": {"mesh": mesh, "clusters": clusters}, "state": new_state}

@@ -1,0 +1,414 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, edgemesh maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: mesh_state
+short_description: Keep the mesh planner's state and CA in a Kubernetes Secret, or recover it
+version_added: 0.1.0
+description:
+  - Moves the planner's state file (cluster IDs, CIDRs, released clusters), the mesh CA and
+    per-cluster files of bootstrapped clusters (kubeconfig, k3s join token) between local
+    files and one Opaque Secret in a management cluster, so that they outlive an AWX
+    execution-environment container.
+  - C(action=get) writes what the Secret holds to local files (mode 0600).
+  - C(action=put) merges local files into the Secret; keys it is not given are kept. It
+    refuses a state that renumbers clusters of the stored state (a plan computed from a
+    missing or stale state) unless O(force=true).
+  - C(action=recover) rebuilds a state from the C(cilium-config) ConfigMaps of clusters
+    that already run Cilium (live through O(contexts), or recorded through O(clusters)),
+    merges it into the state at O(state_path) when that file exists, and writes it there.
+  - The CA key never appears in the module's arguments or results; only file paths do.
+author:
+  - edgemesh maintainers (@edgemesh)
+requirements:
+  - kubernetes (Python library) for O(action=get), O(action=put) and O(contexts)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: Reads the Secret and the clusters; reports what would change, writes nothing.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+options:
+  action:
+    description: What to do.
+    type: str
+    required: true
+    choices: [get, put, recover]
+  kubeconfig:
+    description:
+      - Kubeconfig of the management cluster (O(action=get)/O(action=put)) or holding the
+        contexts of O(contexts) (O(action=recover)).
+      - Defaults to the environment variable E(K8S_AUTH_KUBECONFIG), then E(KUBECONFIG).
+    type: path
+  context:
+    description:
+      - Context of O(kubeconfig) that reaches the management cluster; default is the
+        kubeconfig's current context. Defaults to E(K8S_AUTH_CONTEXT).
+    type: str
+  namespace:
+    description: Namespace of the state Secret in the management cluster.
+    type: str
+    default: edgemesh-system
+  name:
+    description: Name of the state Secret.
+    type: str
+    default: edgemesh-state
+  create_namespace:
+    description: Create O(namespace) when the first O(action=put) finds it missing.
+    type: bool
+    default: true
+  state_path:
+    description:
+      - Local state file. Written by O(action=get) and O(action=recover), read by
+        O(action=put).
+    type: path
+  ca_cert_path:
+    description: Local mesh CA certificate (PEM). Written by get, read by put (with O(ca_key_path)).
+    type: path
+  ca_key_path:
+    description: Local mesh CA private key (PEM), written with mode 0600.
+    type: path
+  output_dir:
+    description:
+      - Directory holding the per-cluster files C(<output_dir>/<cluster>/<file>).
+        O(action=get) writes every such file of the Secret there (mode 0600);
+        O(action=put) uploads every one that exists, except O(exclude_keys).
+    type: path
+  cluster_files:
+    description: Names of the per-cluster files kept in the Secret (key C(<file>.<cluster>)).
+    type: list
+    elements: str
+    default: [kubeconfig, k3s-token]
+  exclude_keys:
+    description:
+      - Secret keys (C(<file>.<cluster>)) O(action=put) does not upload, e.g. kubeconfigs
+        that come from an AWX credential.
+    type: list
+    elements: str
+    default: []
+  force:
+    description: Let O(action=put) replace a stored state that the new one was not planned from.
+    type: bool
+    default: false
+  contexts:
+    description:
+      - O(action=recover) reads C(cilium-config), the C(default/kubernetes) Service and the
+        C(clustermesh-apiserver) Service through each of these contexts of O(kubeconfig).
+    type: list
+    elements: str
+  clusters:
+    description:
+      - O(action=recover) from recorded data instead of (or besides) live contexts.
+    type: list
+    elements: dict
+    suboptions:
+      cilium_config:
+        description: The C(cilium-config) ConfigMap (whole object or its C(data)).
+        type: dict
+        required: true
+      source:
+        description: A label naming where the data came from, used in messages.
+        type: str
+      pod_cidrs:
+        description: Pod CIDRs, needed when Cilium does not use C(cluster-pool) IPAM.
+        type: list
+        elements: str
+      service_cidrs:
+        description: Service CIDRs of the cluster.
+        type: list
+        elements: str
+      kubernetes_service_ips:
+        description:
+          - ClusterIP(s) of the C(default/kubernetes) Service; with O(service_cidr_prefix)
+            they give the service CIDRs.
+        type: list
+        elements: str
+      clustermesh_nodeport:
+        description: NodePort of the C(clustermesh-apiserver) Service.
+        type: int
+  cilium_namespace:
+    description: Namespace Cilium runs in on the clusters of O(contexts).
+    type: str
+    default: kube-system
+  service_cidr_prefix:
+    description: Prefix length of each cluster's IPv4 service CIDR (C(edgemesh_service_cidr_prefix)).
+    type: int
+  service_cidr_prefix_v6:
+    description: Prefix length of each cluster's IPv6 service CIDR.
+    type: int
+  prefer:
+    description:
+      - When a recovered cluster's ID or CIDRs differ from the state at O(state_path),
+        V(fail) stops with both values, V(live) takes the running cluster's values.
+    type: str
+    default: fail
+    choices: [fail, live]
+notes:
+  - The Secret carries the label C(app.kubernetes.io/managed-by=edgemesh.cluster_mesh); a
+    Secret of that name without it is never read or overwritten.
+  - Writes use the C(resourceVersion) that was read, so two jobs writing at once make one
+    fail with a clear message rather than lose an update.
+seealso:
+  - name: AWX guide of this collection
+    description: docs/awx.md walks through the state backend in AWX.
+    link: https://example.invalid/edgemesh/cluster_mesh/docs
+"""
+
+EXAMPLES = r"""
+- name: Pull the mesh state and CA from the management cluster
+  edgemesh.cluster_mesh.mesh_state:
+    action: get
+    context: management
+    state_path: build/mesh-state.json
+    ca_cert_path: build/mesh-ca/ca.crt
+    ca_key_path: build/mesh-ca/ca.key
+    output_dir: build
+
+- name: Push the state the planner wrote
+  edgemesh.cluster_mesh.mesh_state:
+    action: put
+    context: management
+    state_path: build/mesh-state.json
+    ca_cert_path: build/mesh-ca/ca.crt
+    ca_key_path: build/mesh-ca/ca.key
+
+- name: Recover IDs and pod CIDRs of running clusters
+  edgemesh.cluster_mesh.mesh_state:
+    action: recover
+    kubeconfig: "{{ edgemesh_kubeconfig }}"
+    contexts: [eu-core, us-core]
+    service_cidr_prefix: 20
+    state_path: build/mesh-state.json
+"""
+
+RETURN = r"""
+state:
+  description: The state that was read, stored or recovered (no secret material).
+  returned: when there is one
+  type: dict
+  sample: {"format": 1, "max_connected_clusters": 255, "clusters": {"eu-core": {"id": 1, "pod_cidrs": ["10.1.0.0/16"], "active": true}}}
+found:
+  description: Whether the state Secret exists (get, put).
+  returned: action is get or put
+  type: bool
+ca_present:
+  description: Whether the Secret holds a mesh CA (get).
+  returned: action is get
+  type: bool
+cluster_file_keys:
+  description: Per-cluster file keys the Secret holds (get) or that were given to store (put).
+  returned: action is get or put
+  type: list
+  elements: str
+  sample: [k3s-token.eu-core, kubeconfig.eu-core]
+files:
+  description: Local files that were (or in check mode would be) written.
+  returned: action is get or recover
+  type: list
+  elements: str
+changed_keys:
+  description: Secret keys that were (or would be) written.
+  returned: action is put
+  type: list
+  elements: str
+missing:
+  description: Per recovered cluster, the state keys that could not be recovered (the planner allocates them).
+  returned: action is recover
+  type: dict
+"""
+
+import glob
+import json
+import os
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback
+from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import state_backend as sb
+
+
+def _kubeconfig(module):
+    path = module.params["kubeconfig"] or os.environ.get("KUBECONFIG", "").split(os.pathsep)[0]
+    if not path:
+        module.fail_json(
+            msg="no kubeconfig: set kubeconfig, K8S_AUTH_KUBECONFIG or KUBECONFIG "
+            "(in AWX, attach the 'edgemesh cluster mesh' credential)"
+        )
+    return path
+
+
+def _backend(module):
+    api = sb.core_v1_from_kubeconfig(_kubeconfig(module), module.params["context"])
+    return sb.SecretStateBackend(api, module.params["namespace"], module.params["name"])
+
+
+def do_get(module):
+    p = module.params
+    payload, version = _backend(module).read()
+    parts = sb.split_payload(payload, "Secret %s/%s" % (p["namespace"], p["name"]))
+    result = {
+        "found": version is not None,
+        "state": parts["state"],
+        "ca_present": parts["ca_cert"] is not None,
+        "cluster_file_keys": sorted(sb.cluster_file_key(n, c) for n, c in parts["cluster_files"]),
+        "files": [],
+        "changed": False,
+    }
+    writes = []
+    if parts["state"] is not None and p["state_path"]:
+        writes.append((p["state_path"], sb.dump_state(parts["state"])))
+    if parts["ca_cert"] is not None:
+        if bool(p["ca_cert_path"]) != bool(p["ca_key_path"]):
+            module.fail_json(msg="give ca_cert_path and ca_key_path together")
+        if p["ca_cert_path"]:
+            writes.append((p["ca_cert_path"], parts["ca_cert"]))
+            writes.append((p["ca_key_path"], parts["ca_key"]))
+    if p["output_dir"]:
+        for (name, cluster), text in sorted(parts["cluster_files"].items()):
+            if name in p["cluster_files"]:
+                writes.append((os.path.join(p["output_dir"], cluster, name), text))
+    for path, text in writes:
+        if sb.write_private_file(path, text, module.check_mode):
+            result["changed"] = True
+            result["files"].append(path)
+    return result
+
+
+def _local_payload(module):
+    p = module.params
+    state = None
+    if p["state_path"]:
+        state = sb.load_state(sb.read_text(p["state_path"], "state file"), p["state_path"])
+    ca_cert = ca_key = None
+    if bool(p["ca_cert_path"]) != bool(p["ca_key_path"]):
+        module.fail_json(msg="give ca_cert_path and ca_key_path together")
+    if p["ca_cert_path"]:
+        ca_cert = sb.read_text(p["ca_cert_path"], "mesh CA certificate")
+        ca_key = sb.read_text(p["ca_key_path"], "mesh CA key")
+    files = {}
+    if p["output_dir"]:
+        for name in p["cluster_files"]:
+            pattern = os.path.join(glob.escape(p["output_dir"]), "*", glob.escape(name))
+            for path in sorted(glob.glob(pattern)):
+                cluster = os.path.basename(os.path.dirname(path))
+                if "%s.%s" % (name, cluster) in p["exclude_keys"]:
+                    continue
+                if not sb.is_cluster_key_name(cluster):
+                    module.warn("%s is not under a cluster's directory; not stored" % path)
+                    continue
+                files[(name, cluster)] = sb.read_text(path, "%s of cluster %r" % (name, cluster))
+    payload = sb.build_payload(state=state, ca_cert=ca_cert, ca_key=ca_key, cluster_files=files)
+    return payload, state, sorted(sb.cluster_file_key(n, c) for n, c in files)
+
+
+def do_put(module):
+    p = module.params
+    payload, state, keys = _local_payload(module)
+    if not payload:
+        return {"changed": False, "changed_keys": [], "state": None, "cluster_file_keys": []}
+    outcome = _backend(module).write(
+        payload,
+        check_mode=module.check_mode,
+        force=p["force"],
+        create_namespace=p["create_namespace"],
+    )
+    return {
+        "changed": outcome["changed"],
+        "found": not outcome["created"],
+        "changed_keys": outcome["changed_keys"],
+        "state": state,
+        "cluster_file_keys": keys,
+    }
+
+
+def do_recover(module):
+    p = module.params
+    facts = [dict((k, v) for k, v in c.items() if v is not None) for c in p["clusters"] or []]
+    if p["contexts"]:
+        kubeconfig = _kubeconfig(module)
+        known = sb.kubeconfig_contexts(kubeconfig)
+        unknown = [c for c in p["contexts"] if c not in known]
+        if unknown:
+            module.fail_json(
+                msg="contexts %s are not in kubeconfig %s (it has: %s)"
+                % (", ".join(unknown), kubeconfig, ", ".join(known) or "none")
+            )
+        for context in p["contexts"]:
+            api = sb.core_v1_from_kubeconfig(kubeconfig, context)
+            facts.append(sb.read_cluster_facts(api, "context %s" % context, p["cilium_namespace"]))
+    if not facts:
+        module.fail_json(msg="recover needs contexts or clusters")
+    recovered = sb.state_from_cluster_facts(
+        facts, p["service_cidr_prefix"], p["service_cidr_prefix_v6"]
+    )
+    base = None
+    if p["state_path"] and os.path.exists(p["state_path"]):
+        base = sb.load_state(sb.read_text(p["state_path"], "state file"), p["state_path"])
+    state = sb.merge_states(base, recovered["state"], p["prefer"])
+    result = {"changed": False, "state": state, "missing": recovered["missing"], "files": []}
+    if p["state_path"] and sb.write_private_file(
+        p["state_path"], sb.dump_state(state), module.check_mode
+    ):
+        result["changed"] = True
+        result["files"].append(p["state_path"])
+    return result
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            action=dict(type="str", required=True, choices=["get", "put", "recover"]),
+            kubeconfig=dict(type="path", fallback=(env_fallback, ["K8S_AUTH_KUBECONFIG"])),
+            context=dict(type="str", fallback=(env_fallback, ["K8S_AUTH_CONTEXT"])),
+            namespace=dict(type="str", default="edgemesh-system"),
+            name=dict(type="str", default="edgemesh-state"),
+            create_namespace=dict(type="bool", default=True),
+            state_path=dict(type="path"),
+            ca_cert_path=dict(type="path"),
+            ca_key_path=dict(type="path"),
+            output_dir=dict(type="path"),
+            cluster_files=dict(type="list", elements="str", default=["kubeconfig", "k3s-token"]),
+            exclude_keys=dict(type="list", elements="str", default=[], no_log=False),
+            force=dict(type="bool", default=False),
+            contexts=dict(type="list", elements="str"),
+            clusters=dict(
+                type="list",
+                elements="dict",
+                options=dict(
+                    cilium_config=dict(type="dict", required=True),
+                    source=dict(type="str"),
+                    pod_cidrs=dict(type="list", elements="str"),
+                    service_cidrs=dict(type="list", elements="str"),
+                    kubernetes_service_ips=dict(type="list", elements="str"),
+                    clustermesh_nodeport=dict(type="int"),
+                ),
+            ),
+            cilium_namespace=dict(type="str", default="kube-system"),
+            service_cidr_prefix=dict(type="int"),
+            service_cidr_prefix_v6=dict(type="int"),
+            prefer=dict(type="str", default="fail", choices=["fail", "live"]),
+        ),
+        supports_check_mode=True,
+    )
+    handlers = {"get": do_get, "put": do_put, "recover": do_recover}
+    try:
+        result = handlers[module.params["action"]](module)
+    except sb.StateBackendError as exc:
+        module.fail_json(msg="mesh_state %s: %s" % (module.params["action"], exc))
+    # The state is plain data; make it JSON-clean for the result.
+    if result.get("state") is not None:
+        result["state"] = json.loads(sb.dump_state(result["state"]))
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Render roles/k3s/templates/config.yaml.j2 with Ansible's Templar and check the result."""
+
+import pathlib
+
+import pytest
+import yaml
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar, trust_as_template
+
+ROLE = pathlib.Path(__file__).resolve().parents[3] / "roles" / "k3s"
+
+PLAN = {
+    "k3s_cluster_name": "eu-core",
+    "k3s_pod_cidrs": ["10.1.0.0/16"],
+    "k3s_service_cidrs": ["172.16.0.0/20"],
+    "k3s_cluster_dns": "172.16.0.10",
+    "k3s_server_addresses": ["192.0.2.11", "192.0.2.12", "192.0.2.13"],
+    "k3s_registration_address": "192.0.2.11",
+    "k3s_tls_sans": ["192.0.2.11", "192.0.2.12", "192.0.2.13", "api.eu-core.example"],
+    "k3s_token_file": "build/eu-core/k3s-token",
+}
+
+
+def render(**overrides):
+    variables = {}
+    for part in ("defaults", "vars"):
+        with open(ROLE / part / "main.yml", encoding="utf-8") as handle:
+            variables.update(yaml.safe_load(handle))
+    variables.update(PLAN, ansible_managed="Ansible managed: test")
+    variables.update(overrides)
+    templar = Templar(loader=DataLoader(), variables=variables)
+    with open(ROLE / "templates" / "config.yaml.j2", encoding="utf-8") as handle:
+        text = templar.template(trust_as_template(handle.read()))
+    assert text.startswith("#\n# Ansible managed: test\n#\n")
+    return text, yaml.safe_load(text)
+
+
+def test_first_server_initialises_the_cluster_for_cilium():
+    text, config = render(k3s_node_role="server", k3s_cluster_init=True, k3s_node_ip="192.0.2.11")
+    assert config == {
+        "token-file": "/etc/rancher/k3s/cluster-token",
+        "node-ip": "192.0.2.11",
+        "cluster-init": True,
+        "write-kubeconfig-mode": "0600",
+        "flannel-backend": "none",
+        "disable-network-policy": True,
+        "disable-kube-proxy": True,
+        "cluster-cidr": "10.1.0.0/16",
+        "service-cidr": "172.16.0.0/20",
+        "cluster-dns": "172.16.0.10",
+        "tls-san": ["192.0.2.11", "192.0.2.12", "192.0.2.13", "api.eu-core.example"],
+        "disable": ["traefik", "servicelb"],
+    }
+    assert "server:" not in text and "token:" not in text
+
+
+def test_joining_server_registers_and_keeps_cluster_settings():
+    _, config = render(k3s_node_role="server", k3s_node_ip="192.0.2.12")
+    assert "cluster-init" not in config
+    assert config["server"] == "https://192.0.2.11:6443"
+    assert config["flannel-backend"] == "none"
+    assert config["disable-kube-proxy"] is True
+    assert config["cluster-cidr"] == "10.1.0.0/16"
+
+
+def test_agent_gets_only_agent_settings():
+    _, config = render(
+        k3s_node_role="agent",
+        k3s_node_ip="192.0.2.21",
+        k3s_registration_address="api.eu-core.example",
+        k3s_api_port=7443,
+        k3s_kubelet_args=["max-pods=200", "node-labels=edge=true"],
+    )
+    assert config == {
+        "token-file": "/etc/rancher/k3s/cluster-token",
+        "node-ip": "192.0.2.21",
+        "server": "https://api.eu-core.example:7443",
+        "kubelet-arg": ["max-pods=200", "node-labels=edge=true"],
+    }
+
+
+def test_dual_stack_is_comma_joined_v4_first():
+    _, config = render(
+        k3s_node_role="server",
+        k3s_cluster_init=True,
+        k3s_node_ip="192.0.2.11,2001:db8::11",
+        k3s_pod_cidrs=["10.1.0.0/16", "fd00:10:1::/56"],
+        k3s_service_cidrs=["172.16.0.0/20", "fd00:172:16::/112"],
+    )
+    assert config["cluster-cidr"] == "10.1.0.0/16,fd00:10:1::/56"
+    assert config["service-cidr"] == "172.16.0.0/20,fd00:172:16::/112"
+    assert config["node-ip"] == "192.0.2.11,2001:db8::11"
+    assert config["cluster-dns"] == "172.16.0.10"
+
+
+def test_ipv6_registration_address_is_bracketed():
+    _, config = render(
+        k3s_node_role="agent", k3s_node_ip="2001:db8::21", k3s_registration_address="2001:db8::11"
+    )
+    assert config["server"] == "https://[2001:db8::11]:6443"
+
+
+@pytest.mark.parametrize("role", ["server", "agent"])
+def test_node_name_extra_config_and_empty_lists(role):
+    text, config = render(
+        k3s_node_role=role,
+        k3s_node_ip="192.0.2.30",
+        k3s_node_name="edge-1",
+        k3s_disable=[],
+        k3s_tls_sans=[],
+        k3s_extra_config={"node-label": ["topology.kubernetes.io/zone=a"]},
+    )
+    assert config["node-name"] == "edge-1"
+    assert config["node-label"] == ["topology.kubernetes.io/zone=a"]
+    assert "disable" not in config and "tls-san" not in config
+
+
+def test_render_is_byte_stable():
+    first, _ = render(k3s_node_role="server", k3s_cluster_init=True, k3s_node_ip="192.0.2.11")
+    second, _ = render(k3s_node_role="server", k3s_cluster_init=True, k3s_node_ip="192.0.2.11")
+    assert first == second
