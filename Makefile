@@ -48,7 +48,7 @@ sanity: setup
 	tests/sanity/run.sh
 
 units: setup
-	PYTHONPATH=$(CURDIR)/.collections python -m pytest
+	python -m pytest
 
 molecule: setup
 	tests/hosts/run-molecule.sh $(SCENARIO)

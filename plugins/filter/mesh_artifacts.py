@@ -19,10 +19,10 @@ description:
     of regions, clusters and mesh links), C(summary.txt) (the fixed-width table plan.yml
     prints), and per cluster C(<name>/cilium-values.yaml) plus C(<name>/k3s-config.yaml) or
     C(<name>/kubeadm-config.yaml) carrying the planned pod/service CIDRs and cluster DNS.
-  - Given the whole result of P(edgemesh.cluster_mesh.mesh_plan#filter) (C(plan), C(state),
-    C(state_json)) and O(state_file), the state file is added with its content and mode
-    V(0600), ready for M(edgemesh.cluster_mesh.write_files), so that plan.yml plans,
-    renders and writes in one task.
+  - With O(state_file), the state file (derived from the plan, which carries the
+    reservations of inactive clusters) is added with its content and mode V(0600), ready
+    for M(edgemesh.cluster_mesh.write_files), so that plan.yml writes everything in one
+    task.
 options:
   _input:
     description:
@@ -45,8 +45,7 @@ options:
     elements: str
   state_file:
     description:
-      - Path of the state file to add to the result (mode V(0600)); needs the whole
-        C(mesh_plan) result as input.
+      - Path of the state file to add to the result (mode V(0600)).
     type: str
 requirements:
   - PyYAML
@@ -103,24 +102,21 @@ def mesh_artifacts(plan, options=None, paths=None, state_file=None):
             "mesh_artifacts: options must be a mapping of cilium_* knobs, got %s"
             % type(options).__name__
         )
-    state_json = None
-    if "plan" in plan and "state_json" in plan:
-        state_json = str(plan["state_json"])
+    if "plan" in plan and "state" in plan:
         plan = plan["plan"]
-    if state_file is not None and (state_json is None or not isinstance(state_file, str)):
+    if state_file is not None and not isinstance(state_file, str):
         raise AnsibleFilterError(
-            "mesh_artifacts: state_file needs the whole mesh_plan result as input and a path, "
-            "got %s and %r" % ("a plan" if state_json is None else "the result", state_file)
+            "mesh_artifacts: state_file must be a path, got %s" % type(state_file).__name__
         )
     try:
-        files = render_artifacts(
-            plain(plan), plain(options or {}), None if paths is None else plain(paths)
+        return render_artifacts(
+            plain(plan),
+            plain(options or {}),
+            None if paths is None else plain(paths),
+            None if state_file is None else str(state_file),
         )
     except ArtifactError as exc:
         raise AnsibleFilterError("mesh_artifacts: %s" % exc)
-    if state_file is not None:
-        files[str(state_file)] = {"content": state_json, "mode": "0600"}
-    return files
 
 
 class FilterModule(object):

@@ -122,8 +122,21 @@ def normalize_options(options):
             _fail("unknown option %r (known: %s)" % (key, ", ".join(sorted(DEFAULT_OPTIONS))))
         result[name] = value
     for name in _BOOL_OPTIONS:
-        if not isinstance(result[name], bool):
-            _fail("option %s must be a boolean, got %r" % (name, result[name]))
+        result[name] = _as_bool(result[name], name)
+    pdlc = result["policy_default_local_cluster"]
+    if pdlc is not None and pdlc != "":
+        result["policy_default_local_cluster"] = _as_bool(pdlc, "policy_default_local_cluster")
+    else:
+        result["policy_default_local_cluster"] = None
+    for name in (
+        "pod_cidr_mask_size",
+        "pod_cidr_mask_size_v6",
+        "api_port",
+        "clustermesh_lb_port",
+        "clustermesh_apiserver_replicas",
+        "operator_replicas",
+    ):
+        result[name] = _as_int(result[name])
     if result["routing_mode"] not in ("tunnel", "native"):
         _fail("option routing_mode must be tunnel or native, got %r" % (result["routing_mode"],))
     if result["tunnel_protocol"] not in ("vxlan", "geneve"):
@@ -153,9 +166,6 @@ def normalize_options(options):
         _check_int(result["pod_cidr_mask_size_v6"], "pod_cidr_mask_size_v6", 1, 128)
     if result["operator_replicas"] is not None:
         _check_int(result["operator_replicas"], "operator_replicas", 1, 10)
-    pdlc = result["policy_default_local_cluster"]
-    if pdlc is not None and not isinstance(pdlc, bool):
-        _fail("option policy_default_local_cluster must be a boolean or null, got %r" % (pdlc,))
     if (result["ca_cert"] is None) != (result["ca_key"] is None):
         _fail("options ca_cert and ca_key must be given together")
     for name in ("ca_cert", "ca_key"):
@@ -164,6 +174,28 @@ def normalize_options(options):
                 # never echo the value: it may be a private key
                 _fail("option %s must be PEM text" % name)
     return result
+
+
+_TRUE = ("true", "yes", "on", "1")
+_FALSE = ("false", "no", "off", "0")
+
+
+def _as_bool(value, name):
+    """Booleans, or their usual spellings as strings (``-e key=true`` gives a string)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
+        return value.strip().lower() in _TRUE
+    _fail("option %s must be a boolean, got %r" % (name, value))
+
+
+def _as_int(value):
+    """Digit strings become integers (``-e key=26`` gives a string); the rest is checked later."""
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    if value == "":
+        return None
+    return value
 
 
 def _check_int(value, name, low, high):

@@ -981,6 +981,7 @@ def _check_claims(claims, cfg, inv, inv_names, records):
             nodes[node["addr"].version].append((int(node["addr"]), node["host"], cl["name"]))
     for family in nodes:
         nodes[family].sort()
+    node_keys = dict((family, [n[0] for n in nodes[family]]) for family in nodes)
     for claim in ordered:
         first, last, family = claim[0], claim[1], claim[2]
         if reserved[family].overlap_end(first, last) is not None:
@@ -993,7 +994,7 @@ def _check_claims(claims, cfg, inv, inv_names, records):
                 "%s overlaps edgemesh_reserved_cidrs %s; allowed: a CIDR outside the reserved "
                 "ranges" % (label(claim), ", ".join(hits))
             )
-        keys = [n[0] for n in nodes[family]]
+        keys = node_keys[family]
         idx = bisect.bisect_left(keys, first)
         if idx < len(keys) and keys[idx] <= last:
             _addr, host, owner = nodes[family][idx]
@@ -1104,22 +1105,42 @@ def _assemble(inv, records, inactive, cfg):
         "reserved_cidrs": [_cidr_text(n) for n in cfg["reserved"]],
         "clustermesh_nodeport_range": list(cfg["nodeport_range"]),
         "regions": dict((r, sorted(n)) for r, n in sorted(regions.items())),
-        "inactive_clusters": list(inactive),
+        "inactive_clusters": {},
     }
-    state_clusters = {}
-    for name in sorted(records):
+    for name in inactive:
         rec = records[name]
         nets = rec["nets"]
-        state_clusters[name] = {
+        mesh["inactive_clusters"][name] = {
             "id": rec["id"],
             "pod_cidrs": [_cidr_text(nets[k]) for k in sorted(nets) if k[0] == "pod"],
             "service_cidrs": [_cidr_text(nets[k]) for k in sorted(nets) if k[0] == "service"],
             "clustermesh_nodeport": rec["port"],
-            "active": name not in inactive,
         }
-    new_state = {
+    plan = {"mesh": mesh, "clusters": clusters}
+    new_state = state_from_plan(plan)
+    return {"plan": plan, "state": new_state}
+
+
+def state_from_plan(plan):
+    """The state file's content, derived from a plan alone.
+
+    Active clusters come from ``plan.clusters``; clusters that left the inventory but are
+    still reserved come from ``plan.mesh.inactive_clusters``. So the plan is the one source
+    of truth and the state written next to it can always be recomputed from it.
+    """
+    clusters = {}
+    for cluster in plan["clusters"]:
+        clusters[cluster["name"]] = {
+            "id": cluster["id"],
+            "pod_cidrs": list(cluster["pod_cidrs"]),
+            "service_cidrs": list(cluster["service_cidrs"]),
+            "clustermesh_nodeport": cluster["clustermesh_nodeport"],
+            "active": True,
+        }
+    for name, entry in (plan["mesh"].get("inactive_clusters") or {}).items():
+        clusters[name] = dict(entry, active=False)
+    return {
         "format": STATE_FORMAT,
-        "max_connected_clusters": cfg["max_connected_clusters"],
-        "clusters": state_clusters,
+        "max_connected_clusters": plan["mesh"]["max_connected_clusters"],
+        "clusters": dict((name, clusters[name]) for name in sorted(clusters)),
     }
-    return {"plan": {"mesh": mesh, "clusters": clusters}, "state": new_state}

@@ -45,12 +45,23 @@ for name in "${scenarios[@]}"; do
 done
 
 current=""
+child=""
+# Molecule runs in a session of its own, so that an interrupt or a CI timeout reaching
+# this script stops molecule *and* its ansible-playbook before the teardown starts.
+stop_child() {
+  [[ -n $child ]] || return 0
+  kill -TERM -- "-$child" 2>/dev/null || true
+  wait "$child" 2>/dev/null || true
+  kill -KILL -- "-$child" 2>/dev/null || true
+  child=""
+}
 # Molecule destroys a failed scenario itself; this also covers an interrupted run and a
 # crash of molecule: destroy through Molecule, then sweep any container still labelled
 # with the scenario.
 teardown() {
   local rc=$?
   trap - EXIT INT TERM
+  stop_child
   if [[ -n $current ]]; then
     log "tearing down scenario '$current'"
     molecule destroy -s "$current" >/dev/null 2>&1 || true
@@ -77,11 +88,15 @@ for name in "${scenarios[@]}"; do
   current=$name
   log "scenario '$name': molecule test"
   t0=$SECONDS
-  if molecule test -s "$name"; then
+  setsid molecule test -s "$name" &
+  child=$!
+  if wait "$child"; then
+    child=""
     summary+=("$(printf '%-16s passed in %4ds' "$name" $((SECONDS - t0)))")
     current=""
   else
     rc=$?
+    child=""
     summary+=("$(printf '%-16s FAILED after %4ds' "$name" $((SECONDS - t0)))")
     printf 'run-molecule: %s\n' "${summary[@]}" >&2
     exit "$rc"

@@ -45,8 +45,12 @@ BASE = {
 
 def _templar(**overrides):
     variables = {}
-    variables.update(LOADER.load_from_file(str(ROLE / "defaults" / "main.yml"), trusted_as_template=True))
-    variables.update(LOADER.load_from_file(str(ROLE / "vars" / "main.yml"), trusted_as_template=True))
+    variables.update(
+        LOADER.load_from_file(str(ROLE / "defaults" / "main.yml"), trusted_as_template=True)
+    )
+    variables.update(
+        LOADER.load_from_file(str(ROLE / "vars" / "main.yml"), trusted_as_template=True)
+    )
     variables.update(BASE)
     variables.update(overrides)
     return Templar(loader=LOADER, variables=variables)

@@ -56,19 +56,17 @@ def test_render_errors_are_filter_errors():
     assert str(info.value).startswith("mesh_artifacts: cluster 'a': cilium-values.yaml:")
 
 
-def test_whole_result_with_state_file_adds_the_state_0600():
+def test_state_file_is_derived_from_the_plan_0600():
     result = mesh_plan(CLUSTERS)
-    files = mesh_artifacts(result, {}, state_file="/srv/mesh/mesh-state.json")
+    files = mesh_artifacts(result["plan"], {}, state_file="/srv/mesh/mesh-state.json")
     assert files["/srv/mesh/mesh-state.json"] == {"content": result["state_json"], "mode": "0600"}
-    assert files["plan.json"] == mesh_artifacts(result["plan"])["plan.json"]
+    assert mesh_artifacts(result, {}, state_file="s.json")["s.json"]["content"] == (
+        result["state_json"]
+    )
     assert "/srv/mesh/mesh-state.json" not in mesh_artifacts(result)
-
-
-def test_state_file_needs_the_whole_result():
-    plan = mesh_plan(CLUSTERS)["plan"]
     with pytest.raises(AnsibleFilterError) as info:
-        mesh_artifacts(plan, {}, state_file="x.json")
-    assert "state_file needs the whole mesh_plan result as input" in str(info.value)
+        mesh_artifacts(result, {}, state_file=5)
+    assert "state_file must be a path, got int" in str(info.value)
 
 
 def test_paths_limit_what_is_rendered():

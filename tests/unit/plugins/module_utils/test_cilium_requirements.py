@@ -2,7 +2,6 @@
 """The feature -> kernel requirement table, per Cilium minor version."""
 
 import pytest
-
 from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils.cilium_requirements import (
     FEATURES,
     OPTION_MODULES,

@@ -410,6 +410,26 @@ def test_operator_replicas_fit_the_node_count():
     assert cv.cluster_values(plan, "c02", {"operator_replicas": 3})["operator"]["replicas"] == 3
 
 
+def test_extra_vars_spellings_are_accepted():
+    """`-e cilium_hubble_ui=true -e cilium_pod_cidr_mask_size=26` arrive as strings."""
+    values = cv.cluster_values(
+        make_plan(2),
+        "c01",
+        {
+            "cilium_hubble_ui": "true",
+            "cilium_encryption": "False",
+            "cilium_pod_cidr_mask_size": "26",
+            "cilium_operator_replicas": "",
+            "cilium_policy_default_local_cluster": "no",
+        },
+    )
+    assert values["hubble"]["ui"] == {"enabled": True}
+    assert values["encryption"] == {"enabled": False}
+    assert values["ipam"]["operator"]["clusterPoolIPv4MaskSize"] == 26
+    assert values["operator"]["replicas"] == 2
+    assert values["clustermesh"]["policyDefaultLocalCluster"] is False
+
+
 def test_extra_values_merge_deep():
     values = cv.cluster_values(
         make_plan(2), "c01", {"cilium_extra_values": {"hubble": {"relay": {"replicas": 2}}}}
@@ -553,8 +573,8 @@ ERRORS = [
     (lambda: cv.cluster_values(make_plan(2), "c01", "x"), "options must be a dict, got str"),
     (lambda: cv.cluster_values(make_plan(2), "c01", {"bogus": 1}), "unknown option 'bogus'"),
     (
-        lambda: cv.cluster_values(make_plan(2), "c01", {"hubble": "yes"}),
-        "option hubble must be a boolean, got 'yes'",
+        lambda: cv.cluster_values(make_plan(2), "c01", {"hubble": "maybe"}),
+        "option hubble must be a boolean, got 'maybe'",
     ),
     (
         lambda: cv.cluster_values(make_plan(2), "c01", {"routing_mode": "bgp"}),
@@ -589,8 +609,8 @@ ERRORS = [
         "option operator_replicas must be an integer in 1..10, got True",
     ),
     (
-        lambda: cv.cluster_values(make_plan(2), "c01", {"policy_default_local_cluster": "no"}),
-        "option policy_default_local_cluster must be a boolean or null, got 'no'",
+        lambda: cv.cluster_values(make_plan(2), "c01", {"policy_default_local_cluster": "perhaps"}),
+        "option policy_default_local_cluster must be a boolean, got 'perhaps'",
     ),
     (
         lambda: cv.cluster_values(make_plan(2), "c01", {"ca_cert": CA_CERT}),
@@ -647,3 +667,20 @@ def test_private_key_is_never_echoed_in_errors():
     with pytest.raises(cv.CiliumValuesError) as info:
         cv.cluster_values(make_plan(2), "c01", {"ca_cert": CA_CERT, "ca_key": "top-secret-key"})
     assert "top-secret-key" not in str(info.value)
+
+
+# ------------------------------------------------------------ role <-> engine contract
+
+
+def test_cilium_role_defaults_equal_the_engine_defaults():
+    """The planner renders build/<cluster>/cilium-values.yaml from the inventory's cilium_*
+    knobs and the cilium role from its defaults: both must mean the same values."""
+    with open(ROOT / "roles" / "cilium" / "defaults" / "main.yml", encoding="utf-8") as handle:
+        defaults = yaml.safe_load(handle)
+    with open(ROOT / "roles" / "cilium" / "vars" / "main.yml", encoding="utf-8") as handle:
+        passed = yaml.safe_load(handle)["_cilium_value_options"]
+    knobs = set(cv.DEFAULT_OPTIONS) - {"ca_cert", "ca_key"}
+    assert set(passed) == knobs
+    for name in knobs:
+        assert defaults["cilium_" + name] == cv.DEFAULT_OPTIONS[name], name
+        assert passed[name] == "{{ cilium_%s }}" % name

@@ -7,7 +7,7 @@ import random
 
 import netaddr
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils.mesh_planner import (
@@ -17,6 +17,7 @@ from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils.mesh_planner
     dump_state,
     plain,
     plan_mesh,
+    state_from_plan,
 )
 
 
@@ -122,7 +123,15 @@ def test_removed_cluster_stays_reserved_until_released():
     result = plan_mesh(THREE[1:], {}, state)
     kept = result["state"]["clusters"]["eu-core"]
     assert kept["active"] is False and kept["id"] == 1
-    assert result["plan"]["mesh"]["inactive_clusters"] == ["eu-core"]
+    assert result["plan"]["mesh"]["inactive_clusters"] == {
+        "eu-core": {
+            "id": 1,
+            "pod_cidrs": ["10.0.0.0/16"],
+            "service_cidrs": ["172.16.0.0/20"],
+            "clustermesh_nodeport": 32379,
+        }
+    }
+    assert state_from_plan(result["plan"]) == result["state"]
     assert "eu-core" not in by_name(result)["us-core"]["peers"]
     newcomer = cluster("zz-new", nodes=[("z1", "192.0.2.99", "server")])
     result2 = plan_mesh(THREE[1:] + [newcomer], {}, result["state"])
@@ -960,6 +969,7 @@ def meshes(draw, max_clusters=14):
 
 def check_invariants(result, clusters, settings):
     plan = result["plan"]
+    assert state_from_plan(json.loads(json.dumps(plan))) == result["state"]
     mcc = plan["mesh"]["max_connected_clusters"]
     entries = plan["clusters"]
     assert [c["name"] for c in entries] == sorted(
@@ -1090,3 +1100,45 @@ def test_defaults_document_the_contract():
     assert DEFAULTS["edgemesh_pod_cidr_pool"] == ["10.0.0.0/8"]
     assert DEFAULTS["edgemesh_service_cidr_pool"] == ["172.16.0.0/12"]
     assert DEFAULTS["edgemesh_clustermesh_nodeport_first"] == 32379
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(
+    st.integers(min_value=8, max_value=20),
+    st.integers(min_value=0, max_value=5),
+    st.integers(min_value=0, max_value=3),
+)
+def test_property_pool_capacity_is_exact(pool_prefix, extra_bits, pools):
+    """n pool entries of 2**extra_bits blocks each: exactly that many clusters fit."""
+    block = pool_prefix + extra_bits
+    entries = ["10.%d.0.0/%d" % (i * 64, pool_prefix) for i in range(pools + 1)]
+    if pool_prefix < 10:
+        entries = entries[:1]
+    capacity = len(entries) * 2**extra_bits
+    assume(block <= 24 and capacity < 255)
+    pool_settings = {"edgemesh_pod_cidr_pool": entries, "edgemesh_pod_cidr_prefix": block}
+    result = plan_mesh(numbered(capacity), pool_settings, None)
+    assert len(result["plan"]["clusters"]) == capacity
+    message = refuse(numbered(capacity + 1), pool_settings)
+    assert "%d clusters fit, %d asked" % (capacity, capacity + 1) in message
+
+
+@settings(max_examples=6, deadline=None, derandomize=True)
+@given(st.integers(min_value=0, max_value=255))
+def test_property_id_capacity_counts_inactive_clusters(inactive):
+    """255 IDs fit whatever the split between inventory and inactive state entries."""
+    everyone = numbered(256)
+    state = plan_mesh(everyone[:255], {}, None)["state"]
+    active = everyone[inactive:255]
+    if active:
+        result = plan_mesh(active, {}, state)
+        assert len(result["plan"]["mesh"]["inactive_clusters"]) == inactive
+    message = refuse(everyone[inactive:256], {}, state)
+    assert (
+        "256 clusters need a cluster ID (%d in the inventory, %d kept"
+        % (
+            256 - inactive,
+            inactive,
+        )
+        in message
+    )

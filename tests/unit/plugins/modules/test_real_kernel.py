@@ -23,7 +23,6 @@ import subprocess
 import sys
 
 import pytest
-
 from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils.cilium_requirements import (
     FEATURES,
     requirements_for,
@@ -212,7 +211,7 @@ def test_debian_distro_kernel_needs_modules_loaded(tmp_path):
 WATCHED = [
     "/etc/sysctl.d/90-edgemesh-cilium.conf",
     "/etc/sysctl.d/91-edgemesh-cilium-rp-filter.conf",
-    "/etc/systemd/system/sys-fs-bpf.mount",
+    "/etc/systemd/system/edgemesh-bpffs.service",
     "/etc/systemd/networkd.conf.d/90-edgemesh-cilium.conf",
     "/etc/modules-load.d/edgemesh-cilium.conf",
 ]
