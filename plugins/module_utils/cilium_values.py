@@ -176,12 +176,12 @@ def normalize_options(options):
     return result
 
 
-_TRUE = ("true", "yes", "on", "1")
-_FALSE = ("false", "no", "off", "0")
+_TRUE = ("true",)
+_FALSE = ("false",)
 
 
 def _as_bool(value, name):
-    """Booleans, or their usual spellings as strings (``-e key=true`` gives a string)."""
+    """Booleans, or "true"/"false" strings (``-e key=true`` gives a string)."""
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:

@@ -154,9 +154,14 @@ def yaml_text(data):
     return "\n".join(lines) + "\n"
 
 
+# The mesh CA is applied by the cilium role at install time; rendered files (0644) never
+# carry it, even when cilium_ca_cert / cilium_ca_key are set for the play.
+SECRET_OPTIONS = ("ca_cert", "ca_key")
+
+
 def _cilium_options(options):
     """The ``cilium_*`` knobs cluster_values knows; other keys belong to other parts."""
-    known = set(cilium_values.DEFAULT_OPTIONS)
+    known = set(cilium_values.DEFAULT_OPTIONS) - set(SECRET_OPTIONS)
     result = {}
     for key, value in sorted((options or {}).items()):
         name = key[len("cilium_") :] if key.startswith("cilium_") else None

@@ -226,21 +226,21 @@ def test_global_services_refuses_bad_settings_with_clear_messages(runner):
     example = ROOT / "inventories" / "example"
     runner.run("plan.yml", example)
     bad_service = '{"global_services_services": [{"name": "echo", "namespace": "demo", "affinity": "sideways"}]}'
-    proc, _ = runner.run("global_services.yml", example, "-e", bad_service, check=False)
+    proc = runner.run("global_services.yml", example, "-e", bad_service, check=False)[0]
     assert proc.returncode != 0
     assert "global_services: service demo/echo is invalid" in proc.stdout
     bad_flow = (
         '{"global_services_allowed_flows": [{"name": "x", "to_namespace": "demo", '
         '"to_labels": {"app": "echo"}, "ports": [{"port": 80}], "from_regions": ["mars"]}]}'
     )
-    proc, _ = runner.run("global_services.yml", example, "-e", bad_flow, check=False)
+    proc = runner.run("global_services.yml", example, "-e", bad_flow, check=False)[0]
     assert proc.returncode != 0
     assert "global_services: allowed flow x is invalid" in proc.stdout
     assert "regions: eu-west, us-east" in proc.stdout
     # the example's own settings pass; what is missing here is a cluster to talk to
-    proc, _ = runner.run("global_services.yml", example, check=False)
+    proc = runner.run("global_services.yml", example, check=False)[0]
     assert proc.returncode != 0
     assert "global_services: no kubeconfig for cluster eu-core" in proc.stdout
     assert "is invalid" not in proc.stdout
-    proc, _ = runner.run("verify.yml", example, check=False)
+    proc = runner.run("verify.yml", example, check=False)[0]
     assert "verify: no kubeconfig for cluster us-core" in proc.stdout

@@ -420,7 +420,7 @@ def test_extra_vars_spellings_are_accepted():
             "cilium_encryption": "False",
             "cilium_pod_cidr_mask_size": "26",
             "cilium_operator_replicas": "",
-            "cilium_policy_default_local_cluster": "no",
+            "cilium_policy_default_local_cluster": "false",
         },
     )
     assert values["hubble"]["ui"] == {"enabled": True}

@@ -124,6 +124,15 @@ def test_unknown_knobs_are_left_to_other_parts(plan):
     assert files == plain_files
 
 
+def test_ca_material_never_lands_in_rendered_files(plan):
+    pem = "-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----\n"
+    files = render_artifacts(plan, {"cilium_ca_cert": pem, "cilium_ca_key": pem})
+    assert files == render_artifacts(plan, {})
+    assert all(
+        "tls" not in yaml.safe_load(t) for p, t in files.items() if p.endswith("values.yaml")
+    )
+
+
 def test_values_engine_errors_name_the_cluster(plan):
     with pytest.raises(ArtifactError) as info:
         render_artifacts(plan, {"cilium_routing_mode": "bgp"})
