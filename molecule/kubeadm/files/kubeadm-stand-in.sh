@@ -64,7 +64,7 @@ case "$*" in
     echo "  kubeadm join x:6443 --token $FAKE_TOKEN --discovery-token-ca-cert-hash $FAKE_HASH --control-plane --certificate-key $FAKE_CERT_KEY"
     ;;
   "token create "*)
-    echo "kubeadm join api.molecule-kubeadm.test:6443 --token $FAKE_TOKEN --discovery-token-ca-cert-hash $FAKE_HASH "
+    echo "kubeadm join api.kubeadm-test.example:6443 --token $FAKE_TOKEN --discovery-token-ca-cert-hash $FAKE_HASH "
     ;;
   "join "*)
     # Keep the structure for verify.yml, with the secrets masked.

@@ -56,7 +56,7 @@ def test_first_server_initialises_the_cluster_for_cilium():
 
 
 def test_joining_server_registers_and_keeps_cluster_settings():
-    _, config = render(k3s_node_role="server", k3s_node_ip="192.0.2.12")
+    config = render(k3s_node_role="server", k3s_node_ip="192.0.2.12")[1]
     assert "cluster-init" not in config
     assert config["server"] == "https://192.0.2.11:6443"
     assert config["flannel-backend"] == "none"
@@ -65,13 +65,13 @@ def test_joining_server_registers_and_keeps_cluster_settings():
 
 
 def test_agent_gets_only_agent_settings():
-    _, config = render(
+    config = render(
         k3s_node_role="agent",
         k3s_node_ip="192.0.2.21",
         k3s_registration_address="api.eu-core.example",
         k3s_api_port=7443,
         k3s_kubelet_args=["max-pods=200", "node-labels=edge=true"],
-    )
+    )[1]
     assert config == {
         "token-file": "/etc/rancher/k3s/cluster-token",
         "node-ip": "192.0.2.21",
@@ -81,13 +81,13 @@ def test_agent_gets_only_agent_settings():
 
 
 def test_dual_stack_is_comma_joined_v4_first():
-    _, config = render(
+    config = render(
         k3s_node_role="server",
         k3s_cluster_init=True,
         k3s_node_ip="192.0.2.11,2001:db8::11",
         k3s_pod_cidrs=["10.1.0.0/16", "fd00:10:1::/56"],
         k3s_service_cidrs=["172.16.0.0/20", "fd00:172:16::/112"],
-    )
+    )[1]
     assert config["cluster-cidr"] == "10.1.0.0/16,fd00:10:1::/56"
     assert config["service-cidr"] == "172.16.0.0/20,fd00:172:16::/112"
     assert config["node-ip"] == "192.0.2.11,2001:db8::11"
@@ -95,9 +95,9 @@ def test_dual_stack_is_comma_joined_v4_first():
 
 
 def test_ipv6_registration_address_is_bracketed():
-    _, config = render(
+    config = render(
         k3s_node_role="agent", k3s_node_ip="2001:db8::21", k3s_registration_address="2001:db8::11"
-    )
+    )[1]
     assert config["server"] == "https://[2001:db8::11]:6443"
 
 
@@ -117,6 +117,6 @@ def test_node_name_extra_config_and_empty_lists(role):
 
 
 def test_render_is_byte_stable():
-    first, _ = render(k3s_node_role="server", k3s_cluster_init=True, k3s_node_ip="192.0.2.11")
-    second, _ = render(k3s_node_role="server", k3s_cluster_init=True, k3s_node_ip="192.0.2.11")
-    assert first == second
+    first = render(k3s_node_role="server", k3s_cluster_init=True, k3s_node_ip="192.0.2.11")
+    second = render(k3s_node_role="server", k3s_cluster_init=True, k3s_node_ip="192.0.2.11")
+    assert first[0] == second[0]

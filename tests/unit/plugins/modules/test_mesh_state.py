@@ -16,6 +16,7 @@ import os
 import stat
 
 import pytest
+from ansible.module_utils import _internal as module_internal
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import state_backend as sb
 from ansible_collections.edgemesh.cluster_mesh.plugins.modules import mesh_state
@@ -68,6 +69,17 @@ def api(monkeypatch):
     stand_in = StandInCoreV1()
     monkeypatch.setattr(mesh_state.sb, "core_v1_from_kubeconfig", lambda path, ctx: stand_in)
     return stand_in
+
+
+@pytest.fixture(autouse=True)
+def as_on_a_target(monkeypatch):
+    """Run the module as on a managed host.
+
+    Once any controller code is imported in this pytest process (the filter tests do),
+    ansible-core routes module warnings to the controller's display instead of the
+    result; a module never runs that way, so restore the target's behaviour.
+    """
+    monkeypatch.setattr(module_internal, "is_controller", False)
 
 
 def run(args, capsys, check_mode=False):
