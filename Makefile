@@ -21,6 +21,8 @@ help:
 	@echo "make demo   - plan the example mesh, check this machine's kernel, render build/"
 	@echo "make test   - every check: yamllint, ansible-lint, sanity, unit tests, molecule"
 	@echo "make molecule SCENARIO=name - one Molecule scenario"
+	@echo "make units  - pytest only (tests/unit, tests/integration)"
+	@echo "make bench  - planner benchmarks (ratios, not timed tests)"
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,6 +57,7 @@ molecule: setup
 
 bench: setup
 	python benchmarks/plan_bench.py
+	python benchmarks/plan_e2e_bench.py
 
 build: setup
 	ansible-galaxy collection build --force --output-path build/dist .
