@@ -67,6 +67,7 @@ def test_preflight_changes_nothing(role):
         "ansible.builtin.service_facts",
         "ansible.builtin.setup",
         "ansible.builtin.include_role",
+        "ansible.builtin.meta",  # end_host / end_play only
     }
     tasks = _load(role / "tasks" / "preflight.yml")
 
