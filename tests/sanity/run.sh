@@ -29,13 +29,17 @@ PY
 )
 cache="$HOME/.ansible/test/cache"
 bootstrap="$cache/get_pip_${pip_version//./_}.py"
-wheel_dir="$repo/.cache/pip-wheel"
-if [ ! -f "$bootstrap" ]; then
-  mkdir -p "$cache" "$wheel_dir"
+# The wheel lives outside any checkout, so the bootstrap script written into ansible-test's
+# (machine-wide) cache stays valid for every clone; both are re-checked on every run.
+wheel_dir="$HOME/.cache/edgemesh/pip-wheel"
+mkdir -p "$cache" "$wheel_dir"
+wheel=$(find "$wheel_dir" -maxdepth 1 -name "pip-$pip_version-*.whl" | head -n 1)
+if [ -z "$wheel" ]; then
   "$py" -m pip download -q --disable-pip-version-check --no-deps --only-binary=:all: \
     -d "$wheel_dir" "pip==$pip_version" 2>/dev/null
-  wheel=$(ls "$wheel_dir"/pip-"$pip_version"-*.whl)
-  cat > "$bootstrap" <<PY
+  wheel=$(find "$wheel_dir" -maxdepth 1 -name "pip-$pip_version-*.whl" | head -n 1)
+fi
+cat > "$bootstrap" <<PY
 # Offline replacement for get-pip.py: runs pip from the pip $pip_version wheel.
 import sys
 sys.path.insert(0, "$wheel")
@@ -43,7 +47,6 @@ sys.argv = [sys.argv[0], "install"] + [a for a in sys.argv[1:] if a not in ("--n
 from pip._internal.cli.main import main
 sys.exit(main())
 PY
-fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
