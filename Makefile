@@ -15,11 +15,11 @@ export PYTHONDONTWRITEBYTECODE := 1
 SCENARIO ?=
 INVENTORY ?= inventories/example
 
-.PHONY: help setup demo test lint yamllint ansible-lint sanity units molecule bench build clean
+.PHONY: help setup demo test lint format format-check yamllint ansible-lint sanity units molecule bench build clean
 
 help:
 	@echo "make demo   - plan the example mesh, check this machine's kernel, render build/"
-	@echo "make test   - every check: yamllint, ansible-lint, sanity, unit tests, molecule"
+	@echo "make test   - every check: black/isort, yamllint, ansible-lint, sanity, unit tests, molecule"
 	@echo "make molecule SCENARIO=name - one Molecule scenario"
 	@echo "make units  - pytest only (tests/unit, tests/integration)"
 	@echo "make bench  - planner benchmarks (ratios, not timed tests)"
@@ -37,6 +37,15 @@ setup: $(STAMP) $(COLL_LINK)
 
 demo: setup
 	ansible-playbook -i $(INVENTORY) playbooks/demo.yml
+
+# black (line length 100) + isort, settings in pyproject.toml.
+format: setup
+	isort -q .
+	black -q .
+
+format-check: setup
+	isort --check-only --diff .
+	black --check .
 
 yamllint: setup
 	yamllint --strict .
@@ -65,6 +74,7 @@ build: setup
 # The README's test command; .ci/run runs exactly this. Units run last so the run
 # ends with pytest's own summary line.
 test: setup
+	$(MAKE) --no-print-directory format-check
 	$(MAKE) --no-print-directory yamllint
 	$(MAKE) --no-print-directory ansible-lint
 	$(MAKE) --no-print-directory sanity

@@ -49,6 +49,7 @@ _value:
 """
 
 from ansible.errors import AnsibleFilterError
+
 from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils.cilium_values import (
     CiliumValuesError,
     cluster_values,

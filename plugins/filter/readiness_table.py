@@ -38,6 +38,7 @@ _value:
 """
 
 from ansible.errors import AnsibleFilterError
+
 from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils.kernel_readiness import (
     ReadinessError,
     render_table,

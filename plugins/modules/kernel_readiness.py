@@ -169,6 +169,7 @@ import platform
 import socket
 
 from ansible.module_utils.basic import AnsibleModule
+
 from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils.cilium_requirements import (
     FEATURES,
     RequirementError,

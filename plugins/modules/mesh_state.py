@@ -233,6 +233,7 @@ import json
 import os
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
+
 from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import state_backend as sb
 
 

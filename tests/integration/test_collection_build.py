@@ -11,14 +11,37 @@ import tarfile
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BIN = pathlib.Path(sys.executable).parent
 ENV = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-CLUTTER = (".venv/", ".collections/", ".git/", "build/", "tests/output/", ".ci/", "benchmarks/",
-           "__pycache__", ".pytest_cache", ".hypothesis", "constraints.txt", "Makefile")
+CLUTTER = (
+    ".venv/",
+    ".collections/",
+    ".git/",
+    "build/",
+    "tests/output/",
+    ".ci/",
+    "benchmarks/",
+    "__pycache__",
+    ".pytest_cache",
+    ".hypothesis",
+    "constraints.txt",
+    "Makefile",
+    "pyproject.toml",
+)
 
 
 def test_build_has_no_dev_clutter(tmp_path):
     subprocess.run(
-        [str(BIN / "ansible-galaxy"), "collection", "build", "--output-path", str(tmp_path), str(ROOT)],
-        check=True, capture_output=True, env=ENV, cwd=ROOT,
+        [
+            str(BIN / "ansible-galaxy"),
+            "collection",
+            "build",
+            "--output-path",
+            str(tmp_path),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+        env=ENV,
+        cwd=ROOT,
     )
     (tarball,) = tmp_path.glob("edgemesh-cluster_mesh-*.tar.gz")
     with tarfile.open(tarball) as tar:
@@ -35,13 +58,21 @@ def test_ansible_doc_lists_the_collection_plugins():
     assert plugins, "the collection has no filter plugins yet"
     out = subprocess.run(
         [str(BIN / "ansible-doc"), "-t", "filter", "-l", "edgemesh.cluster_mesh", "-j"],
-        check=True, capture_output=True, text=True, env=ENV, cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+        env=ENV,
+        cwd=ROOT,
     ).stdout
     listed = sorted(name.split(".")[-1] for name in json.loads(out))
     assert listed == plugins
     modules = sorted(p.stem for p in (ROOT / "plugins" / "modules").glob("*.py"))
     out = subprocess.run(
         [str(BIN / "ansible-doc"), "-t", "module", "-l", "edgemesh.cluster_mesh", "-j"],
-        check=True, capture_output=True, text=True, env=ENV, cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+        env=ENV,
+        cwd=ROOT,
     ).stdout
     assert sorted(name.split(".")[-1] for name in json.loads(out)) == modules

@@ -14,7 +14,11 @@ ENV = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR
 def _run(*args):
     return subprocess.run(
         [PLAYBOOK, "-i", str(ROOT / "inventories" / "example"), *args],
-        capture_output=True, text=True, env=ENV, cwd=ROOT, check=False,
+        capture_output=True,
+        text=True,
+        env=ENV,
+        cwd=ROOT,
+        check=False,
     )
 
 
@@ -26,4 +30,7 @@ def test_verify_dry_run_without_kubeconfigs_then_real_run_refuses(tmp_path):
     assert "failed=0" in dry.stdout and "changed=0" in dry.stdout
     real = _run("playbooks/verify.yml", "-e", out)
     assert real.returncode != 0
-    assert f"verify: no kubeconfig for cluster eu-core at {tmp_path}/build/eu-core/kubeconfig" in real.stdout
+    assert (
+        f"verify: no kubeconfig for cluster eu-core at {tmp_path}/build/eu-core/kubeconfig"
+        in real.stdout
+    )

@@ -31,7 +31,9 @@ def test_role_variables_are_prefixed(role):
     specs = _load(role / "meta" / "argument_specs.yml")["argument_specs"]
     for entry in specs.values():
         for option in entry.get("options", {}):
-            assert option.startswith(role.name + "_"), f"{role.name}: option {option} lacks the prefix"
+            assert option.startswith(
+                role.name + "_"
+            ), f"{role.name}: option {option} lacks the prefix"
 
 
 @pytest.mark.parametrize("role", ROLES, ids=lambda p: p.name)
@@ -85,11 +87,13 @@ def test_preflight_changes_nothing(role):
         action = action or [k for k in task if k.startswith("ansible.builtin.include_")]
         assert action, f"{role.name}: cannot tell the action of {task.get('name')}"
         name = action[0]
-        assert name in allowed or name.startswith("edgemesh.cluster_mesh."), (
-            f"{role.name}: preflight task '{task.get('name')}' uses {name}, which may change the host"
-        )
+        assert name in allowed or name.startswith(
+            "edgemesh.cluster_mesh."
+        ), f"{role.name}: preflight task '{task.get('name')}' uses {name}, which may change the host"
         if name == "ansible.builtin.command":
-            assert task.get("changed_when") is False, f"{role.name}: probe '{task.get('name')}' needs changed_when: false"
+            assert (
+                task.get("changed_when") is False
+            ), f"{role.name}: probe '{task.get('name')}' needs changed_when: false"
 
 
 def test_every_python_plugin_has_the_license_header():
@@ -102,4 +106,6 @@ def test_handlers_are_capitalised_and_listen():
     for path in sorted(ROOT.glob("roles/*/handlers/main.yml")):
         for handler in _load(path):
             assert re.match(r"^[A-Z]", handler["name"]), f"{path}: {handler['name']}"
-            assert "listen" in handler and handler["listen"] == handler["listen"].lower(), f"{path}: {handler['name']}"
+            assert (
+                "listen" in handler and handler["listen"] == handler["listen"].lower()
+            ), f"{path}: {handler['name']}"

@@ -3,6 +3,7 @@
 
 import pytest
 from ansible.errors import AnsibleFilterError
+
 from ansible_collections.edgemesh.cluster_mesh.plugins.filter.cilium_values import (
     FilterModule,
     cilium_values,

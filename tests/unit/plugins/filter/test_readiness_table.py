@@ -3,6 +3,7 @@
 
 import pytest
 from ansible.errors import AnsibleFilterError
+
 from ansible_collections.edgemesh.cluster_mesh.plugins.filter.readiness_table import (
     FilterModule,
     readiness_table,

@@ -2,6 +2,7 @@
 """The feature -> kernel requirement table, per Cilium minor version."""
 
 import pytest
+
 from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils.cilium_requirements import (
     FEATURES,
     OPTION_MODULES,

@@ -9,10 +9,11 @@ import pathlib
 import netaddr
 import pytest
 import yaml
-from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import cilium_values as cv
-from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils.mesh_planner import plan_mesh
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import cilium_values as cv
+from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils.mesh_planner import plan_mesh
 
 ROOT = pathlib.Path(__file__).resolve().parents[4]
 FIXTURES = ROOT / "tests" / "fixtures" / "cilium-chart"

@@ -4,6 +4,9 @@
 import gzip
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils.cilium_requirements import (
     requirements_for,
 )
@@ -28,8 +31,6 @@ from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils.kernel_readi
     read_os_release,
     render_table,
 )
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 HEADER = "#\n# Automatically generated file; DO NOT EDIT.\n# Linux/x86 %s Kernel Configuration\n#\n"
 

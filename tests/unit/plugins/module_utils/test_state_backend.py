@@ -20,9 +20,10 @@ import stat
 
 import pytest
 import yaml
-from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import state_backend as sb
 from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
+
+from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import state_backend as sb
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "cilium-config")
 

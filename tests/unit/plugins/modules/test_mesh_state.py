@@ -18,10 +18,11 @@ import stat
 import pytest
 from ansible.module_utils import _internal as module_internal
 from ansible.module_utils.testing import patch_module_args
-from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import state_backend as sb
-from ansible_collections.edgemesh.cluster_mesh.plugins.modules import mesh_state
 from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
+
+from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import state_backend as sb
+from ansible_collections.edgemesh.cluster_mesh.plugins.modules import mesh_state
 
 CA_CERT = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n"
 CA_KEY = "-----BEGIN EC PRIVATE KEY-----\nMHcfake\n-----END EC PRIVATE KEY-----\n"

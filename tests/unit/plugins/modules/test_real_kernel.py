@@ -23,6 +23,7 @@ import subprocess
 import sys
 
 import pytest
+
 from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils.cilium_requirements import (
     FEATURES,
     requirements_for,
