@@ -1,0 +1,178 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, edgemesh maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Every rule of the mesh domain, stated once.
+
+The planner, the values engine, the state schema, the kernel requirements, the filters,
+the test plugins that role preflights call, and the generated docs tables all read these
+names; nothing restates them. Pure Python, importable on the control node and on nodes
+(``module_utils`` rather than ``plugin_utils`` because the ``kernel_readiness`` and
+``mesh_state`` modules need the Cilium versions and the state schema too).
+
+Changing a rule is one edit here plus its test:
+
+* the cluster-name rule: ``CLUSTER_NAME_RE`` / ``CLUSTER_NAME_MAX`` / ``RESERVED_CLUSTER_NAMES``;
+* a Cilium minor: one ``CiliumMinor`` entry in ``CILIUM_MINORS``.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+from collections import namedtuple
+
+# The inventory group whose child groups are the clusters.
+CLUSTER_GROUP = "edgemesh_clusters"
+
+DISTRIBUTIONS = ("k3s", "kubeadm")
+NODE_ROLES = ("server", "agent")
+
+# Cluster names: Cilium's cluster.name rule (a DNS label of at most 32 characters,
+# lowercase alphanumerics and '-', starting and ending alphanumeric); 'default' is the name
+# Cilium gives an unnamed cluster, so it cannot identify a mesh member.
+CLUSTER_NAME_MAX = 32
+CLUSTER_NAME_PATTERN = r"^([a-z0-9][-a-z0-9]*)?[a-z0-9]$"
+CLUSTER_NAME_RE = re.compile(CLUSTER_NAME_PATTERN)
+RESERVED_CLUSTER_NAMES = ("default",)
+CLUSTER_NAME_ALLOWED = (
+    "at most %d characters of a-z, 0-9 and '-', starting and ending with a letter or digit, "
+    "not %s" % (CLUSTER_NAME_MAX, ", ".join(repr(n) for n in RESERVED_CLUSTER_NAMES))
+)
+
+# Kubernetes object names used by the collection (namespaces, Services): RFC 1123 labels.
+DNS_LABEL_MAX = 63
+DNS_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+
+REGION_RE = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+
+# Cilium's maxConnectedClusters: the cluster ID range is 1..value.
+MAX_CONNECTED_CLUSTERS = (255, 511)
+DEFAULT_MAX_CONNECTED_CLUSTERS = 255
+
+# Kubernetes' NodePort range (kube-apiserver --service-node-port-range default).
+NODEPORT_RANGE = (30000, 32767)
+
+# Cilium versions: one form everywhere, X.Y.Z with an optional leading 'v' and an optional
+# pre-release/build suffix; where a minor alone is enough (kernel requirements) X.Y too.
+_VERSION_RE = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+]([0-9A-Za-z.-]+))?$")
+
+Version = namedtuple("Version", "major minor patch suffix")
+
+
+class CiliumMinor(
+    namedtuple(
+        "CiliumMinor",
+        "minor chart_tested clusters_as_map policy_default_local_cluster known_patches",
+    )
+):
+    """What the collection knows about one supported Cilium minor.
+
+    ``chart_tested``: the chart the tests render; ``clusters_as_map``: the chart takes
+    ``clustermesh.config.clusters`` as a map keyed by name (1.19+) instead of a list;
+    ``policy_default_local_cluster``: the chart default of
+    ``clustermesh.policyDefaultLocalCluster``; ``known_patches``: the released patches.
+    """
+
+
+# Source: the Cilium charts (helm.cilium.io) and the Cilium release notes; 1.19 made a
+# policy selector without a cluster label match only the local cluster.
+CILIUM_MINORS = (
+    CiliumMinor("1.18", "1.18.12", False, False, tuple(range(0, 13))),
+    CiliumMinor("1.19", "1.19.6", True, True, tuple(range(0, 7))),
+    CiliumMinor("1.20", "1.20.0", True, True, (0,)),
+)
+SUPPORTED_CILIUM_MINORS = tuple(m.minor for m in CILIUM_MINORS)
+DEFAULT_CILIUM_VERSION = "1.19.6"
+_MINORS = dict((m.minor, m) for m in CILIUM_MINORS)
+
+
+class RuleError(ValueError):
+    """A value breaks one of the rules above; the message says what is allowed."""
+
+
+def cluster_name_problem(name):
+    """None when ``name`` is a valid cluster name, else why not (with what is allowed)."""
+    if not isinstance(name, str) or not name:
+        return "%r is not a cluster name; allowed: %s" % (name, CLUSTER_NAME_ALLOWED)
+    if len(name) > CLUSTER_NAME_MAX:
+        return "%r has %d characters; allowed: %s" % (name, len(name), CLUSTER_NAME_ALLOWED)
+    if not CLUSTER_NAME_RE.match(name) or name in RESERVED_CLUSTER_NAMES:
+        return "%r is not allowed; allowed: %s" % (name, CLUSTER_NAME_ALLOWED)
+    return None
+
+
+def is_cluster_name(name):
+    return cluster_name_problem(name) is None
+
+
+def is_dns_label(name):
+    return isinstance(name, str) and len(name) <= DNS_LABEL_MAX and bool(DNS_LABEL_RE.match(name))
+
+
+def cluster_id_range(max_connected_clusters):
+    """(first, last) cluster ID for a maxConnectedClusters value."""
+    if max_connected_clusters not in MAX_CONNECTED_CLUSTERS:
+        raise RuleError(
+            "max_connected_clusters %r is not allowed; allowed: %s"
+            % (max_connected_clusters, " or ".join(str(v) for v in MAX_CONNECTED_CLUSTERS))
+        )
+    return (1, max_connected_clusters)
+
+
+def is_nodeport(port):
+    return (
+        isinstance(port, int)
+        and not isinstance(port, bool)
+        and NODEPORT_RANGE[0] <= port <= NODEPORT_RANGE[1]
+    )
+
+
+def parse_version(text, require_patch=True):
+    """'1.19.6', 'v1.19.6', '1.19.0-rc.1' (and '1.19' when not require_patch) -> Version."""
+    match = _VERSION_RE.match(str(text).strip()) if text is not None else None
+    if not match or (require_patch and match.group(3) is None):
+        raise RuleError(
+            "%r is not a version; allowed: X.Y.Z%s (a leading 'v' is dropped)"
+            % (text, "" if require_patch else " or X.Y")
+        )
+    patch = match.group(3)
+    return Version(
+        int(match.group(1)),
+        int(match.group(2)),
+        None if patch is None else int(patch),
+        match.group(4),
+    )
+
+
+def supported_versions_text():
+    return ", ".join(m + ".x" for m in SUPPORTED_CILIUM_MINORS)
+
+
+def cilium_minor(version, require_patch=True):
+    """The supported minor ('1.19') of a Cilium version, or RuleError naming what is allowed."""
+    try:
+        parsed = parse_version(version, require_patch)
+    except RuleError:
+        raise RuleError(
+            "Cilium version %r is not supported; allowed: %s" % (version, supported_versions_text())
+        )
+    minor = "%d.%d" % (parsed.major, parsed.minor)
+    if minor not in _MINORS:
+        raise RuleError(
+            "Cilium version %r is not supported; allowed: %s" % (version, supported_versions_text())
+        )
+    return minor
+
+
+def normalize_cilium_version(version):
+    """'v1.19.6' -> '1.19.6' for a supported minor (the form plans and charts use)."""
+    minor = cilium_minor(version)
+    parsed = parse_version(version)
+    text = "%s.%d" % (minor, parsed.patch)
+    return text + ("-" + parsed.suffix if parsed.suffix else "")
+
+
+def minor_rules(version):
+    """The CiliumMinor entry of a version (or a minor)."""
+    return _MINORS[cilium_minor(version, require_patch=False)]
