@@ -23,7 +23,6 @@ __metaclass__ = type
 
 import base64
 import copy
-import re
 
 try:
     import netaddr
@@ -33,11 +32,7 @@ except ImportError:  # pragma: no cover - exercised only without netaddr
     netaddr = None
     HAS_NETADDR = False
 
-SUPPORTED_MINORS = ("1.18", "1.19", "1.20")
-
-# Default of clustermesh.policyDefaultLocalCluster in each chart: policies without an
-# explicit io.cilium.k8s.policy.cluster selector match only the local cluster from 1.19.
-POLICY_DEFAULT_LOCAL_CLUSTER = {"1.18": False, "1.19": True, "1.20": True}
+from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import mesh_rules, plan_types
 
 DEFAULT_OPTIONS = {
     # datapath
@@ -48,9 +43,7 @@ DEFAULT_OPTIONS = {
     "native_routing_cidr_v6": None,  # override of the computed ipv6NativeRoutingCIDR
     "pod_cidr_mask_size": 24,  # per-node v4 block carved from the cluster's pod CIDR
     "pod_cidr_mask_size_v6": None,  # per-node v6 block; None = pool prefix + 16 (max 120)
-    "kube_proxy_replacement": True,
-    "api_endpoints": {},  # {cluster: "host:port"} override of k8sServiceHost/Port
-    "api_port": 6443,  # API port of k3s and kubeadm servers
+    "kube_proxy_replacement": True,  # k8sServiceHost/Port: the plan's api_endpoint
     # encryption
     "encryption": True,
     "encryption_type": "wireguard",
@@ -73,6 +66,10 @@ DEFAULT_OPTIONS = {
     # free-form values merged last (deep merge), for keys this engine does not manage
     "extra_values": {},
 }
+# Options that come only from the role at install time, never from the inventory.
+SECRET_OPTIONS = ("ca_cert", "ca_key")
+# Every other option is an inventory variable cilium_<name>, mesh-wide or per cluster.
+INVENTORY_OPTIONS = tuple(sorted(k for k in DEFAULT_OPTIONS if k not in SECRET_OPTIONS))
 
 _BOOL_OPTIONS = (
     "auto_direct_node_routes",
@@ -83,7 +80,6 @@ _BOOL_OPTIONS = (
     "hubble_relay",
     "hubble_ui",
 )
-_CLUSTER_NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$")
 
 
 class CiliumValuesError(ValueError):
@@ -92,21 +88,6 @@ class CiliumValuesError(ValueError):
 
 def _fail(msg):
     raise CiliumValuesError(msg)
-
-
-def version_minor(version):
-    """'1.19.6' -> '1.19'; raise for versions the engine does not support."""
-    text = str(version or "").strip().lstrip("v")
-    m = re.match(r"^(\d+)\.(\d+)\.(\d+)(?:[-+].*)?$", text)
-    if not m:
-        _fail("cilium version %r is not of the form X.Y.Z" % (version,))
-    minor = "%s.%s" % (m.group(1), m.group(2))
-    if minor not in SUPPORTED_MINORS:
-        _fail(
-            "cilium version %s is not supported (supported: %s)"
-            % (text, ", ".join(x + ".x" for x in SUPPORTED_MINORS))
-        )
-    return minor
 
 
 def normalize_options(options):
@@ -131,7 +112,6 @@ def normalize_options(options):
     for name in (
         "pod_cidr_mask_size",
         "pod_cidr_mask_size_v6",
-        "api_port",
         "clustermesh_lb_port",
         "clustermesh_apiserver_replicas",
         "operator_replicas",
@@ -150,14 +130,13 @@ def normalize_options(options):
             "option cert_method must be cronJob (certgen; 'helm' re-issues certificates on "
             "every upgrade), got %r" % (result["cert_method"],)
         )
-    for name in ("api_endpoints", "clustermesh_addresses", "extra_values"):
+    for name in ("clustermesh_addresses", "extra_values"):
         if result[name] is None:
             result[name] = {}
         if not isinstance(result[name], dict):
             _fail("option %s must be a dict, got %r" % (name, result[name]))
     for name, low, high in (
         ("pod_cidr_mask_size", 1, 32),
-        ("api_port", 1, 65535),
         ("clustermesh_lb_port", 1, 65535),
         ("clustermesh_apiserver_replicas", 1, 10),
     ):
@@ -240,65 +219,6 @@ def _split_families(cidrs, where):
     return v4, v6
 
 
-def _clusters_by_name(plan):
-    if not isinstance(plan, dict):
-        _fail("plan must be a dict, got %s" % type(plan).__name__)
-    clusters = plan.get("clusters")
-    if not isinstance(clusters, list) or not clusters:
-        _fail("plan.clusters must be a non-empty list")
-    by_name = {}
-    for index, cluster in enumerate(clusters):
-        if not isinstance(cluster, dict) or not cluster.get("name"):
-            _fail("plan.clusters[%d] has no name" % index)
-        name = str(cluster["name"])
-        if name in by_name:
-            _fail("plan.clusters: cluster %s appears twice" % name)
-        by_name[name] = cluster
-    return by_name
-
-
-def _require(cluster, key, kind):
-    value = cluster.get(key)
-    if not isinstance(value, kind) or (kind is list and not value):
-        _fail(
-            "cluster %s: %s is missing or not a%s %s"
-            % (cluster.get("name"), key, " non-empty" if kind is list else "", kind.__name__)
-        )
-    return value
-
-
-def _split_host_port(text, where):
-    text = str(text).strip()
-    m = re.match(r"^\[([^\]]+)\](?::(\d+))?$", text) or re.match(r"^([^:]+)(?::(\d+))?$", text)
-    if not m:
-        _fail("%s: %r is not host[:port]" % (where, text))
-    port = int(m.group(2)) if m.group(2) else None
-    if port is not None and not 1 <= port <= 65535:
-        _fail("%s: port %d out of range" % (where, port))
-    return m.group(1), port
-
-
-def api_endpoint(cluster, opts):
-    """(host, port) the agents use to reach the Kubernetes API without kube-proxy.
-
-    k3s: a server's address and 6443 (an agent's local 127.0.0.1 proxy listens on 6444
-    and exists only on agents, so it cannot serve servers and agents alike).
-    kubeadm: the controlPlaneEndpoint (a VIP/LB for HA control planes), else the first
-    server and 6443. ``api_endpoints`` in the options overrides both.
-    """
-    name = cluster["name"]
-    servers = _require(cluster, "servers", list)
-    override = opts["api_endpoints"].get(name)
-    if override is None and cluster.get("distribution") == "kubeadm":
-        override = cluster.get("control_plane_endpoint")
-    if override is None:
-        override = cluster.get("api_endpoint")
-    if override:
-        host, port = _split_host_port(override, "cluster %s: API endpoint" % name)
-        return host, port or opts["api_port"]
-    return str(servers[0]), opts["api_port"]
-
-
 def _mask_size(pool_nets, family, opts, name):
     prefix = max(n.prefixlen for n in pool_nets)
     if family == 4:
@@ -322,42 +242,41 @@ def _mask_size(pool_nets, family, opts, name):
 
 def _peer_entry(peer, opts, name):
     """(ips, port) under which the peer's clustermesh-apiserver is reached."""
-    address = opts["clustermesh_addresses"].get(peer["name"]) or peer.get("clustermesh_address")
+    address = opts["clustermesh_addresses"].get(peer.name)
     if address:
-        _address(address, "cluster %s: clustermesh address of peer %s" % (name, peer["name"]))
+        _address(address, "cluster %s: clustermesh address of peer %s" % (name, peer.name))
         return [str(address)], opts["clustermesh_lb_port"]
-    ips = [str(ip) for ip in _require(peer, "servers", list)]
+    ips = [str(ip) for ip in peer.servers]
+    if not ips:
+        _fail("cluster %s: servers is missing or not a non-empty list" % peer.name)
     for ip in ips:
-        _address(ip, "cluster %s: server address" % peer["name"])
-    port = peer.get("clustermesh_nodeport")
-    if isinstance(port, bool) or not isinstance(port, int) or not 30000 <= port <= 32767:
+        _address(ip, "cluster %s: server address" % peer.name)
+    if not mesh_rules.is_nodeport(peer.clustermesh_nodeport):
         _fail(
-            "cluster %s: clustermesh_nodeport %r is not a NodePort (30000..32767)"
-            % (peer["name"], port)
+            "cluster %s: clustermesh_nodeport %r is not a NodePort (%d..%d)"
+            % ((peer.name, peer.clustermesh_nodeport) + mesh_rules.NODEPORT_RANGE)
         )
-    return ips, port
+    return ips, peer.clustermesh_nodeport
 
 
-def _mesh_clusters(minor, cluster, by_name, opts):
-    name = cluster["name"]
-    peers = cluster.get("peers")
-    if peers is None:
-        peers = sorted(n for n in by_name if n != name)
-    if not isinstance(peers, list):
-        _fail("cluster %s: peers must be a list" % name)
+def _mesh_clusters(rules, cluster, by_name, opts, cache):
     entries = []
+    peers = cluster.peers
+    if peers is None:
+        peers = [n for n in by_name if n != cluster.name]
     for peer_name in sorted(str(p) for p in peers):
-        if peer_name == name:
-            _fail("cluster %s: lists itself as a peer" % name)
+        if peer_name == cluster.name:
+            _fail("cluster %s: lists itself as a peer" % cluster.name)
         if peer_name not in by_name:
-            _fail("cluster %s: peer %s is not in plan.clusters" % (name, peer_name))
-        ips, port = _peer_entry(by_name[peer_name], opts, name)
+            _fail("cluster %s: peer %s is not in plan.clusters" % (cluster.name, peer_name))
+        if peer_name not in cache:
+            cache[peer_name] = _peer_entry(by_name[peer_name], opts, cluster.name)
+        ips, port = cache[peer_name]
         entries.append((peer_name, ips, port))
-    if minor == "1.18":
-        # 1.18 charts accept only the list form.
+    if not rules.clusters_as_map:
         return [{"name": n, "ips": ips, "port": port} for n, ips, port in entries]
-    # From 1.19 the chart takes a dict keyed by cluster name (the recommended form: names
-    # are unique by construction and several values files deep-merge).
+    # The chart takes a dict keyed by cluster name (the recommended form: names are unique
+    # by construction and several values files deep-merge).
     return dict((n, {"ips": ips, "port": port}) for n, ips, port in entries)
 
 
@@ -374,52 +293,109 @@ def _b64(text):
     return base64.b64encode(text.encode("utf-8")).decode("ascii")
 
 
+class _Context(object):
+    """The typed plan and what every cluster's values share (peer entries, pod CIDRs)."""
+
+    def __init__(self, plan):
+        try:
+            self.plan = plan_types.Plan.from_dict(plan)
+        except plan_types.PlanShapeError as exc:
+            _fail(str(exc))
+        self.mesh = self.plan.mesh
+        try:
+            version = mesh_rules.normalize_cilium_version(self.mesh.get("cilium_version"))
+            self.rules = mesh_rules.minor_rules(version)
+        except mesh_rules.RuleError as exc:
+            _fail("plan.mesh.cilium_version: %s" % exc)
+        if not self.plan.clusters:
+            _fail("plan.clusters must be a non-empty list")
+        self.by_name = dict((c.name, c) for c in self.plan.clusters)
+        if len(self.by_name) != len(self.plan.clusters):
+            _fail("plan.clusters: a cluster appears twice")
+        self.peer_cache = {}
+        self.pods = None
+
+    def all_pods(self):
+        if self.pods is None:
+            self.pods = ([], [])
+            for other in self.plan.clusters:
+                o4, o6 = _split_families(other.pod_cidrs, "cluster %s: pod_cidrs" % other.name)
+                self.pods[0].extend(o4)
+                self.pods[1].extend(o6)
+        return self.pods
+
+
+def context(plan):
+    """A shared context for rendering many clusters of one plan (see cluster_values)."""
+    return plan if isinstance(plan, _Context) else _Context(plan)
+
+
+def cluster_options(plan_cluster, options):
+    """DEFAULT_OPTIONS < the plan's options of this cluster < ``options``, checked."""
+    merged = dict(plan_cluster.cilium or {})
+    for key, value in (options or {}).items():
+        merged[key[len("cilium_") :] if str(key).startswith("cilium_") else key] = value
+    return normalize_options(merged)
+
+
 def cluster_values(plan, cluster_name, options=None):
-    """The complete Helm values of cluster ``cluster_name`` for the plan's Cilium version."""
-    opts = normalize_options(options)
-    if not isinstance(plan, dict) or not isinstance(plan.get("mesh"), dict):
-        _fail("plan.mesh is missing")
-    mesh = plan["mesh"]
-    minor = version_minor(mesh.get("cilium_version"))
-    by_name = _clusters_by_name(plan)
-    if cluster_name not in by_name:
+    """The complete Helm values of cluster ``cluster_name`` for the plan's Cilium version.
+
+    ``plan`` is the plan (dict), or ``context(plan)`` when many clusters are rendered.
+    ``options`` are added over the cluster's options in the plan (the role adds the CA).
+    """
+    if options is not None and not isinstance(options, dict):
+        _fail("options must be a dict, got %s" % type(options).__name__)
+    ctx = context(plan)
+    if cluster_name not in ctx.by_name:
         _fail(
             "cluster %s is not in the plan (clusters: %s)"
-            % (cluster_name, ", ".join(sorted(by_name)))
+            % (cluster_name, ", ".join(sorted(ctx.by_name)))
         )
-    cluster = by_name[cluster_name]
-    name = str(cluster["name"])
-    if not _CLUSTER_NAME_RE.match(name):
-        _fail(
-            "cluster %s: name must be 1-32 lowercase letters, digits or '-', starting and "
-            "ending with a letter or digit" % name
-        )
-    max_clusters = mesh.get("max_connected_clusters", 255)
-    if max_clusters not in (255, 511):
-        _fail("plan.mesh.max_connected_clusters must be 255 or 511, got %r" % (max_clusters,))
-    cluster_id = cluster.get("id")
-    if isinstance(cluster_id, bool) or not isinstance(cluster_id, int):
-        _fail("cluster %s: id %r is not an integer" % (name, cluster_id))
-    if not 1 <= cluster_id <= max_clusters:
-        _fail("cluster %s: id %d is outside 1..%d" % (name, cluster_id, max_clusters))
+    cluster = ctx.by_name[cluster_name]
+    opts = cluster_options(cluster, options)
+    _check_identity(ctx, cluster)
+    values = _identity_and_ipam(cluster, opts)
+    _routing(values, ctx, opts)
+    _kube_proxy_and_encryption(values, cluster, opts)
+    _hubble(values, opts)
+    _clustermesh(values, ctx, cluster, opts)
+    # Shared trust: every cluster gets the same CA; certgen (cronJob method) issues the
+    # clustermesh-apiserver and Hubble certificates from it inside the cluster and reuses
+    # them, so a Helm upgrade with unchanged values renders unchanged manifests.
+    if opts["ca_cert"] is not None:
+        values["tls"] = {"ca": {"cert": _b64(opts["ca_cert"]), "key": _b64(opts["ca_key"])}}
+        values["certgen"] = {"generateCA": False}
+    if opts["extra_values"]:
+        _deep_merge(values, opts["extra_values"])
+    return values
 
-    pod_v4, pod_v6 = _split_families(
-        _require(cluster, "pod_cidrs", list), "cluster %s: pod_cidrs" % name
-    )
+
+def _check_identity(ctx, cluster):
+    name = cluster.name
+    problem = mesh_rules.cluster_name_problem(name)
+    if problem:
+        _fail("cluster %s: name %s" % (name, problem))
+    max_clusters = ctx.mesh.get("max_connected_clusters", mesh_rules.DEFAULT_MAX_CONNECTED_CLUSTERS)
+    try:
+        first, last = mesh_rules.cluster_id_range(max_clusters)
+    except mesh_rules.RuleError as exc:
+        _fail("plan.mesh.%s" % exc)
+    if not first <= cluster.id <= last:
+        _fail("cluster %s: id %d is outside %d..%d" % (name, cluster.id, first, last))
+    if not cluster.servers:
+        _fail("cluster %s: servers is missing or not a non-empty list" % name)
+    for ip in cluster.servers:
+        _address(ip, "cluster %s: server address" % name)
+
+
+def _identity_and_ipam(cluster, opts):
+    name = cluster.name
+    pod_v4, pod_v6 = _split_families(cluster.pod_cidrs, "cluster %s: pod_cidrs" % name)
     if not pod_v4 and not pod_v6:
         _fail("cluster %s: no pod CIDR" % name)
-    servers = _require(cluster, "servers", list)
-    for ip in servers:
-        _address(ip, "cluster %s: server address" % name)
-    nodes = cluster.get("nodes")
-    node_count = (
-        len(nodes)
-        if isinstance(nodes, list) and nodes
-        else (len(servers) + len(cluster.get("agents") or []))
-    )
-
     values = {
-        "cluster": {"name": name, "id": cluster_id},
+        "cluster": {"name": name, "id": cluster.id},
         "ipam": {"mode": "cluster-pool", "operator": {}},
         "ipv4": {"enabled": bool(pod_v4)},
         "ipv6": {"enabled": bool(pod_v6)},
@@ -435,59 +411,53 @@ def cluster_values(plan, cluster_name, options=None):
         ipam_operator["clusterPoolIPv6PodCIDRList"] = [str(n) for n in pod_v6]
         ipam_operator["clusterPoolIPv6MaskSize"] = _mask_size(pod_v6, 6, opts, name)
         values["enableIPv6Masquerade"] = True
-
-    # Routing: tunnel (VXLAN/Geneve) or native with a routing CIDR covering every cluster's
-    # pod CIDRs, so traffic to remote clusters' pods is not masqueraded.
-    if opts["routing_mode"] == "tunnel":
-        values["routingMode"] = "tunnel"
-        values["tunnelProtocol"] = opts["tunnel_protocol"]
-    else:
-        values["routingMode"] = "native"
-        values["autoDirectNodeRoutes"] = opts["auto_direct_node_routes"]
-        all_v4, all_v6 = [], []
-        for other in by_name.values():
-            o4, o6 = _split_families(
-                _require(other, "pod_cidrs", list), "cluster %s: pod_cidrs" % other["name"]
-            )
-            all_v4.extend(o4)
-            all_v6.extend(o6)
-        if pod_v4:
-            cidr = opts["native_routing_cidr"] or covering_cidr(all_v4)
-            net = _network(cidr, "option native_routing_cidr")
-            for other in all_v4:
-                if other not in net:
-                    _fail("option native_routing_cidr %s does not cover pod CIDR %s" % (net, other))
-            values["ipv4NativeRoutingCIDR"] = str(net)
-        if pod_v6:
-            cidr = opts["native_routing_cidr_v6"] or covering_cidr(all_v6)
-            net = _network(cidr, "option native_routing_cidr_v6")
-            for other in all_v6:
-                if other not in net:
-                    _fail(
-                        "option native_routing_cidr_v6 %s does not cover pod CIDR %s" % (net, other)
-                    )
-            values["ipv6NativeRoutingCIDR"] = str(net)
-
-    if opts["kube_proxy_replacement"]:
-        host, port = api_endpoint(cluster, opts)
-        values["kubeProxyReplacement"] = True
-        values["k8sServiceHost"] = host
-        values["k8sServicePort"] = port
-        values["bpf"] = {"masquerade": True}
-    else:
-        values["kubeProxyReplacement"] = False
-
-    values["encryption"] = {"enabled": opts["encryption"]}
-    if opts["encryption"]:
-        values["encryption"]["type"] = opts["encryption_type"]
-        values["encryption"]["nodeEncryption"] = opts["node_encryption"]
-
+    node_count = len(cluster.nodes) or (len(cluster.servers) + len(cluster.agents))
     values["operator"]["replicas"] = (
         opts["operator_replicas"]
         if opts["operator_replicas"] is not None
         else (1 if node_count <= 1 else 2)
     )
+    return values
 
+
+def _routing(values, ctx, opts):
+    """Tunnel (VXLAN/Geneve), or native with a routing CIDR covering every cluster's pod
+    CIDRs, so traffic to remote clusters' pods is not masqueraded."""
+    if opts["routing_mode"] == "tunnel":
+        values["routingMode"] = "tunnel"
+        values["tunnelProtocol"] = opts["tunnel_protocol"]
+        return
+    values["routingMode"] = "native"
+    values["autoDirectNodeRoutes"] = opts["auto_direct_node_routes"]
+    all_pods = ctx.all_pods()
+    for index, (family, key) in enumerate(
+        ((4, "native_routing_cidr"), (6, "native_routing_cidr_v6"))
+    ):
+        if not values["ipv%d" % family]["enabled"]:
+            continue
+        cidr = opts[key] or covering_cidr(all_pods[index])
+        net = _network(cidr, "option %s" % key)
+        for other in all_pods[index]:
+            if other not in net:
+                _fail("option %s %s does not cover pod CIDR %s" % (key, net, other))
+        values["ipv%dNativeRoutingCIDR" % family] = str(net)
+
+
+def _kube_proxy_and_encryption(values, cluster, opts):
+    if opts["kube_proxy_replacement"]:
+        values["kubeProxyReplacement"] = True
+        values["k8sServiceHost"] = cluster.api_endpoint.host
+        values["k8sServicePort"] = cluster.api_endpoint.port
+        values["bpf"] = {"masquerade": True}
+    else:
+        values["kubeProxyReplacement"] = False
+    values["encryption"] = {"enabled": opts["encryption"]}
+    if opts["encryption"]:
+        values["encryption"]["type"] = opts["encryption_type"]
+        values["encryption"]["nodeEncryption"] = opts["node_encryption"]
+
+
+def _hubble(values, opts):
     hubble = {"enabled": opts["hubble"]}
     if opts["hubble"]:
         hubble["relay"] = {"enabled": opts["hubble_relay"]}
@@ -495,27 +465,33 @@ def cluster_values(plan, cluster_name, options=None):
         hubble["tls"] = {"enabled": True, "auto": {"enabled": True, "method": opts["cert_method"]}}
     values["hubble"] = hubble
 
-    own_address = opts["clustermesh_addresses"].get(name) or cluster.get("clustermesh_address")
+
+def _clustermesh(values, ctx, cluster, opts):
+    name = cluster.name
+    own_address = opts["clustermesh_addresses"].get(name)
     if own_address:
         _address(own_address, "cluster %s: clustermesh address" % name)
         service = {"type": "LoadBalancer", "loadBalancerIP": str(own_address)}
     else:
-        nodeport = cluster.get("clustermesh_nodeport")
-        if (
-            isinstance(nodeport, bool)
-            or not isinstance(nodeport, int)
-            or not (30000 <= nodeport <= 32767)
-        ):
+        if not mesh_rules.is_nodeport(cluster.clustermesh_nodeport):
             _fail(
-                "cluster %s: clustermesh_nodeport %r is not a NodePort (30000..32767)"
-                % (name, nodeport)
+                "cluster %s: clustermesh_nodeport %r is not a NodePort (%d..%d)"
+                % ((name, cluster.clustermesh_nodeport) + mesh_rules.NODEPORT_RANGE)
             )
-        service = {"type": "NodePort", "nodePort": nodeport}
+        service = {"type": "NodePort", "nodePort": cluster.clustermesh_nodeport}
     pdlc = opts["policy_default_local_cluster"]
+    # The peer entries depend on the options (LoadBalancer addresses): cache per option set.
+    cache = ctx.peer_cache.setdefault(
+        (repr(sorted(opts["clustermesh_addresses"].items())), opts["clustermesh_lb_port"]), {}
+    )
     values["clustermesh"] = {
         "useAPIServer": True,
-        "maxConnectedClusters": max_clusters,
-        "policyDefaultLocalCluster": POLICY_DEFAULT_LOCAL_CLUSTER[minor] if pdlc is None else pdlc,
+        "maxConnectedClusters": ctx.mesh.get(
+            "max_connected_clusters", mesh_rules.DEFAULT_MAX_CONNECTED_CLUSTERS
+        ),
+        "policyDefaultLocalCluster": (
+            ctx.rules.policy_default_local_cluster if pdlc is None else pdlc
+        ),
         "apiserver": {
             "replicas": opts["clustermesh_apiserver_replicas"],
             "service": service,
@@ -523,49 +499,6 @@ def cluster_values(plan, cluster_name, options=None):
         },
         "config": {
             "enabled": True,
-            "clusters": _mesh_clusters(minor, cluster, by_name, opts),
+            "clusters": _mesh_clusters(ctx.rules, cluster, ctx.by_name, opts, cache),
         },
     }
-
-    # Shared trust: every cluster gets the same CA; certgen (cronJob method) issues the
-    # clustermesh-apiserver and Hubble certificates from it inside the cluster and reuses
-    # them, so a Helm upgrade with unchanged values renders unchanged manifests.
-    if opts["ca_cert"] is not None:
-        values["tls"] = {"ca": {"cert": _b64(opts["ca_cert"]), "key": _b64(opts["ca_key"])}}
-        values["certgen"] = {"generateCA": False}
-
-    if opts["extra_values"]:
-        _deep_merge(values, opts["extra_values"])
-    return values
-
-
-def mesh_values(plan, options=None):
-    """{cluster name: values} for every cluster of the plan."""
-    return dict(
-        (name, cluster_values(plan, name, options)) for name in sorted(_clusters_by_name(plan))
-    )
-
-
-def flatten(values, prefix=""):
-    """Dotted keys of a values dict, stopping at lists and at mesh cluster maps.
-
-    ``clustermesh.config.clusters`` is a free-form map (cluster names as keys) from 1.19,
-    so it counts as one key, as in the chart's own defaults list.
-    """
-    keys = {}
-    for key, value in values.items():
-        dotted = "%s.%s" % (prefix, key) if prefix else str(key)
-        if isinstance(value, dict) and value and dotted != "clustermesh.config.clusters":
-            keys.update(flatten(value, dotted))
-        else:
-            keys[dotted] = value
-    return keys
-
-
-def redact(values):
-    """A copy of the values with the CA key replaced, for display."""
-    result = copy.deepcopy(values)
-    ca = result.get("tls", {}).get("ca", {})
-    if "key" in ca:
-        ca["key"] = "<redacted>"
-    return result

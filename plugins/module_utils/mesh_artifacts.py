@@ -154,14 +154,10 @@ def yaml_text(data):
     return "\n".join(lines) + "\n"
 
 
-# The mesh CA is applied by the cilium role at install time; rendered files (0644) never
-# carry it, even when cilium_ca_cert / cilium_ca_key are set for the play.
-SECRET_OPTIONS = ("ca_cert", "ca_key")
-
-
 def _cilium_options(options):
-    """The ``cilium_*`` knobs cluster_values knows; other keys belong to other parts."""
-    known = set(cilium_values.DEFAULT_OPTIONS) - set(SECRET_OPTIONS)
+    """Extra ``cilium_*`` knobs over the plan's; the mesh CA never goes into a rendered file
+    (the cilium role adds it at install time), and keys of other parts are not values."""
+    known = cilium_values.INVENTORY_OPTIONS
     result = {}
     for key, value in sorted((options or {}).items()):
         name = key[len("cilium_") :] if key.startswith("cilium_") else None
@@ -365,6 +361,7 @@ def render_artifacts(plan, options=None, paths=None, state_file=None):
     ):
         raise ArtifactError("paths must be a list of relative paths, got %r" % (paths,))
     copts = _cilium_options(options)
+    values_context = _LazyContext(plan)
     renderers = {
         "plan.json": lambda: json.dumps(plan, sort_keys=True, indent=2) + "\n",
         "plan.md": lambda: plan_markdown(plan),
@@ -372,7 +369,7 @@ def render_artifacts(plan, options=None, paths=None, state_file=None):
     }
     for cluster in plan["clusters"]:
         name = cluster["name"]
-        renderers["%s/cilium-values.yaml" % name] = _values_renderer(plan, name, copts)
+        renderers["%s/cilium-values.yaml" % name] = _values_renderer(values_context, name, copts)
         if cluster["distribution"] == "kubeadm":
             renderers["%s/kubeadm-config.yaml" % name] = _bind(kubeadm_config, cluster)
         else:
@@ -397,12 +394,30 @@ def _bind(func, *args):
     return lambda: func(*args)
 
 
-def _values_renderer(plan, name, copts):
+class _LazyContext(object):
+    """The values engine's context of the plan, made once and only if values are rendered."""
+
+    def __init__(self, plan):
+        self.plan = plan
+        self.ctx = None
+
+    def get(self):
+        if self.ctx is None:
+            self.ctx = cilium_values.context(self.plan)
+        return self.ctx
+
+
+def values_text(values):
+    """The text of a cilium-values.yaml preview (what the cilium role installs, CA aside)."""
+    return HEADER + yaml_text(values)
+
+
+def _values_renderer(lazy, name, copts):
     def render():
         try:
-            values = cilium_values.cluster_values(plan, name, copts)
+            values = cilium_values.cluster_values(lazy.get(), name, copts)
         except cilium_values.CiliumValuesError as exc:
             raise ArtifactError("cluster '%s': cilium-values.yaml: %s" % (name, exc))
-        return HEADER + yaml_text(values)
+        return values_text(values)
 
     return render

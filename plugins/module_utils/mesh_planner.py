@@ -38,22 +38,30 @@ except ImportError as exc:  # pragma: no cover - exercised only without netaddr
     HAS_NETADDR = False
     NETADDR_IMPORT_ERROR = exc
 
+from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import (
+    cilium_values,
+    mesh_rules,
+    plan_types,
+)
+from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils.mesh_rules import (
+    CLUSTER_GROUP,
+    DISTRIBUTIONS,
+    MAX_CONNECTED_CLUSTERS,
+    NODE_ROLES,
+)
+from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils.mesh_rules import (
+    NODEPORT_RANGE as NODEPORT_LIMITS,
+)
+from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils.mesh_rules import (
+    REGION_RE,
+    SUPPORTED_CILIUM_MINORS,
+)
+
 STATE_FORMAT = 1
-CLUSTER_GROUP = "edgemesh_clusters"
-SUPPORTED_CILIUM_MINORS = ("1.18", "1.19", "1.20")
-MAX_CONNECTED_CLUSTERS = (255, 511)
-DISTRIBUTIONS = ("k3s", "kubeadm")
-NODE_ROLES = ("server", "agent")
-CLUSTER_NAME_RE = re.compile(r"^([a-z0-9][-a-z0-9]*)?[a-z0-9]$")
-CLUSTER_NAME_MAX = 32
-REGION_RE = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
-VERSION_RE = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)$")
-# Kubernetes' NodePort range (kube-apiserver --service-node-port-range default).
-NODEPORT_LIMITS = (30000, 32767)
 
 DEFAULTS = {
-    "edgemesh_cilium_version": "1.19.6",
-    "edgemesh_max_connected_clusters": 255,
+    "edgemesh_cilium_version": mesh_rules.DEFAULT_CILIUM_VERSION,
+    "edgemesh_max_connected_clusters": mesh_rules.DEFAULT_MAX_CONNECTED_CLUSTERS,
     "edgemesh_pod_cidr_pool": ["10.0.0.0/8"],
     "edgemesh_service_cidr_pool": ["172.16.0.0/12"],
     "edgemesh_pod_cidr_prefix": 16,
@@ -64,7 +72,7 @@ DEFAULTS = {
     "edgemesh_service_cidr_prefix_v6": 112,
     "edgemesh_reserved_cidrs": [],
     "edgemesh_release_clusters": [],
-    "edgemesh_clustermesh_nodeport_range": [30000, 32767],
+    "edgemesh_clustermesh_nodeport_range": list(mesh_rules.NODEPORT_RANGE),
     "edgemesh_clustermesh_nodeport_first": 32379,
 }
 
@@ -80,6 +88,13 @@ CLUSTER_KEYS = (
     "edgemesh_service_cidr_v6",
     "edgemesh_clustermesh_nodeport",
     "edgemesh_max_connected_clusters",
+    # Access to the cluster (docs/contracts.md: api_endpoint, paths, init_host).
+    "edgemesh_api_endpoint",
+    "edgemesh_control_plane_endpoint",
+    "edgemesh_extra_cert_sans",
+    "edgemesh_k3s_init_server",
+    "edgemesh_kubeconfig",
+    "edgemesh_kube_context",
 )
 
 # Allowed per-cluster block prefixes: (kind, family) -> (shortest, longest).
@@ -91,6 +106,9 @@ PREFIX_LIMITS = {
     ("service", 4): (12, 28),
     ("service", 6): (108, 124),
 }
+
+# The Cilium values options an inventory may set, mesh-wide or per cluster.
+CILIUM_KEYS = tuple("cilium_" + name for name in cilium_values.INVENTORY_OPTIONS)
 
 KINDS = ("pod", "service")
 FAMILIES = (4, 6)
@@ -239,12 +257,16 @@ class _Taken:
 # ------------------------------------------------------------------------ inventory
 
 
-def clusters_from_inventory(inventory):
+def clusters_from_inventory(inventory, resolve=None):
     """The cluster list of docs/contracts.md from parsed ``ansible-inventory --list``.
 
     Clusters are the direct children of ``edgemesh_clusters``; a cluster's hosts are the
     hosts of its group and of every group nested below it.  Cluster-level ``edgemesh_*``
-    variables are read from the hosts' merged variables and must agree on every host.
+    variables and the Cilium values options (``cilium_<option>``) are read from the hosts'
+    merged variables and must agree on every host.
+
+    ``resolve(host, key, raw_value)`` (optional) gives the value a play sees (templated,
+    extra vars applied); ``ansible-inventory --list`` shows raw inventory values only.
     """
     if not isinstance(inventory, dict) or "_meta" not in inventory:
         raise PlanError(
@@ -296,22 +318,8 @@ def clusters_from_inventory(inventory):
                 )
             else:
                 owner[host] = group
-        cluster_vars = {}
-        for key in CLUSTER_KEYS:
-            seen = {}
-            for host in hosts:
-                hv = hostvars.get(host) or {}
-                if key in hv:
-                    seen.setdefault(json.dumps(hv[key], sort_keys=True, default=str), host)
-            if len(seen) > 1:
-                values = sorted(seen.items(), key=lambda item: item[1])
-                errors.append(
-                    "cluster group '%s': hosts disagree on the cluster-level variable %s (%s); "
-                    "allowed: one value for the whole cluster, set in the group's vars"
-                    % (group, key, ", ".join("%s=%s" % (h, v) for v, h in values))
-                )
-            elif seen:
-                cluster_vars[key] = (hostvars.get(next(iter(seen.values()))) or {})[key]
+        cluster_vars = _agreed(group, hosts, hostvars, CLUSTER_KEYS, resolve, errors)
+        cilium = _agreed(group, hosts, hostvars, CILIUM_KEYS, resolve, errors)
         nodes = []
         for host in hosts:
             hv = hostvars.get(host) or {}
@@ -322,50 +330,89 @@ def clusters_from_inventory(inventory):
                 {
                     "host": host,
                     "ip": str(ip) if ip else None,
+                    "ip_v6": str(hv.get("edgemesh_node_ip_v6") or ""),
                     "role": hv.get("edgemesh_node_role", "agent"),
                 }
             )
-        result.append({"group": group, "vars": cluster_vars, "nodes": nodes})
+        entry = {"group": group, "vars": cluster_vars, "nodes": nodes}
+        if cilium:
+            entry["cilium"] = dict((k[len("cilium_") :], v) for k, v in cilium.items())
+        result.append(entry)
     if errors:
         raise PlanError("; ".join(errors))
     return result
+
+
+def _agreed(group, hosts, hostvars, keys, resolve, errors):
+    """{key: value} of the keys set on the cluster's hosts, one value for all of them."""
+    found = {}
+    for key in keys:
+        seen = {}
+        for host in hosts:
+            hv = hostvars.get(host) or {}
+            if key in hv:
+                seen.setdefault(json.dumps(hv[key], sort_keys=True, default=str), host)
+        if len(seen) > 1:
+            values = sorted(seen.items(), key=lambda item: item[1])
+            errors.append(
+                "cluster group '%s': hosts disagree on the cluster-level variable %s (%s); "
+                "allowed: one value for the whole cluster, set in the group's vars"
+                % (group, key, ", ".join("%s=%s" % (h, v) for v, h in values))
+            )
+        elif seen:
+            host = next(iter(seen.values()))
+            raw = (hostvars.get(host) or {})[key]
+            found[key] = resolve(host, key, raw) if resolve else raw
+    return found
 
 
 # ------------------------------------------------------------------------- settings
 
 
 def _settings(raw):
-    """Validated mesh-wide settings, defaults filled in."""
+    """Validated mesh-wide settings, defaults filled in; PlanError lists every problem."""
     raw = raw or {}
     if not isinstance(raw, dict):
         raise PlanError("settings must be a mapping of edgemesh_* variables, got %r" % (raw,))
-    cfg = {}
-    errors = []
 
     def get(key):
         value = raw.get(key)
         return DEFAULTS[key] if value is None else value
 
+    cfg = {}
+    errors = []
+    _version_settings(get, cfg, errors)
+    _pool_settings(get, cfg, errors)
+    _reserved_settings(get, cfg, errors)
+    _nodeport_settings(get, cfg, errors)
+    if errors:
+        raise PlanError("; ".join(errors))
+    return cfg
+
+
+def _version_settings(get, cfg, errors):
     version = get("edgemesh_cilium_version")
-    match = VERSION_RE.match(str(version).strip())
-    minor = "%s.%s" % (match.group(1), match.group(2)) if match else None
-    if not match or minor not in SUPPORTED_CILIUM_MINORS:
+    try:
+        cfg["cilium_version"] = mesh_rules.normalize_cilium_version(version)
+        cfg["cilium_minor"] = mesh_rules.cilium_minor(version)
+    except mesh_rules.RuleError:
         errors.append(
             "edgemesh_cilium_version %r is not supported; allowed: %s"
-            % (version, ", ".join(m + ".x" for m in SUPPORTED_CILIUM_MINORS))
+            % (version, mesh_rules.supported_versions_text())
         )
-    else:
-        cfg["cilium_version"] = "%s.%s" % (minor, match.group(3))
-        cfg["cilium_minor"] = minor
-
     mcc = _as_int(get("edgemesh_max_connected_clusters"))
     if mcc not in MAX_CONNECTED_CLUSTERS:
         errors.append(
-            "edgemesh_max_connected_clusters %r is not allowed; allowed: 255 or 511"
-            % (get("edgemesh_max_connected_clusters"),)
+            "edgemesh_max_connected_clusters %r is not allowed; allowed: %s"
+            % (
+                get("edgemesh_max_connected_clusters"),
+                " or ".join(str(v) for v in MAX_CONNECTED_CLUSTERS),
+            )
         )
     cfg["max_connected_clusters"] = mcc
 
+
+def _pool_settings(get, cfg, errors):
     for family in FAMILIES:
         for kind in KINDS:
             pkey = _prefix_key(kind, family)
@@ -379,38 +426,7 @@ def _settings(raw):
                 prefix = None
             cfg[pkey] = prefix
             key = _pool_key(kind, family)
-            items = _as_list(get(key))
-            if items is None:
-                errors.append("%s %r is not a list of CIDRs" % (key, get(key)))
-                items = []
-            pools = []
-            for item in items:
-                net, problem = _parse_cidr(item)
-                if problem:
-                    errors.append(
-                        "%s entry %r %s; allowed: IPv%d network CIDRs"
-                        % (key, item, problem, family)
-                    )
-                elif net.version != family:
-                    errors.append(
-                        "%s entry %r is IPv%d; allowed: IPv%d CIDRs only"
-                        % (key, item, net.version, family)
-                    )
-                elif prefix is not None and net.prefixlen > prefix:
-                    errors.append(
-                        "%s /%d is larger than %s entry %s; allowed: a prefix of %d or longer, "
-                        "or a larger pool" % (pkey, prefix, key, item, net.prefixlen)
-                    )
-                else:
-                    pools.append(net)
-            pools_sorted = sorted(pools, key=lambda n: n.first)
-            for left, right in zip(pools_sorted, pools_sorted[1:]):
-                if right.first <= left.last:
-                    errors.append(
-                        "%s entries %s and %s overlap; allowed: disjoint CIDRs"
-                        % (key, _cidr_text(left), _cidr_text(right))
-                    )
-            cfg[key] = pools
+            cfg[key] = _pool(key, get(key), family, pkey, prefix, errors)
     for family in FAMILIES:
         has_pod = bool(cfg[_pool_key("pod", family)])
         has_svc = bool(cfg[_pool_key("service", family)])
@@ -426,12 +442,47 @@ def _settings(raw):
         )
     cfg["families"] = [f for f in FAMILIES if cfg.get(_pool_key("pod", f))]
 
+
+def _pool(key, value, family, pkey, prefix, errors):
+    """The disjoint networks of one pool setting."""
+    items = _as_list(value)
+    if items is None:
+        errors.append("%s %r is not a list of CIDRs" % (key, value))
+        items = []
+    pools = []
+    for item in items:
+        net, problem = _parse_cidr(item)
+        if problem:
+            errors.append(
+                "%s entry %r %s; allowed: IPv%d network CIDRs" % (key, item, problem, family)
+            )
+        elif net.version != family:
+            errors.append(
+                "%s entry %r is IPv%d; allowed: IPv%d CIDRs only" % (key, item, net.version, family)
+            )
+        elif prefix is not None and net.prefixlen > prefix:
+            errors.append(
+                "%s /%d is larger than %s entry %s; allowed: a prefix of %d or longer, "
+                "or a larger pool" % (pkey, prefix, key, item, net.prefixlen)
+            )
+        else:
+            pools.append(net)
+    pools_sorted = sorted(pools, key=lambda n: n.first)
+    for left, right in zip(pools_sorted, pools_sorted[1:]):
+        if right.first <= left.last:
+            errors.append(
+                "%s entries %s and %s overlap; allowed: disjoint CIDRs"
+                % (key, _cidr_text(left), _cidr_text(right))
+            )
+    return pools
+
+
+def _reserved_settings(get, cfg, errors):
     reserved = []
     items = _as_list(get("edgemesh_reserved_cidrs"))
     if items is None:
         errors.append(
-            "edgemesh_reserved_cidrs %r is not a list of CIDRs"
-            % (raw.get("edgemesh_reserved_cidrs"),)
+            "edgemesh_reserved_cidrs %r is not a list of CIDRs" % (get("edgemesh_reserved_cidrs"),)
         )
         items = []
     for item in items:
@@ -443,16 +494,17 @@ def _settings(raw):
         else:
             reserved.append(net)
     cfg["reserved"] = sorted(reserved, key=lambda n: (n.version, n.first, n.prefixlen))
-
     release = _as_list(get("edgemesh_release_clusters"))
     if release is None or not all(isinstance(x, str) for x in release):
         errors.append(
             "edgemesh_release_clusters %r is not a list of cluster names"
-            % (raw.get("edgemesh_release_clusters"),)
+            % (get("edgemesh_release_clusters"),)
         )
         release = []
     cfg["release"] = sorted(set(release))
 
+
+def _nodeport_settings(get, cfg, errors):
     rng = get("edgemesh_clustermesh_nodeport_range")
     if isinstance(rng, str):
         rng = rng.split("-")
@@ -477,9 +529,6 @@ def _settings(raw):
         )
         first = bounds[0]
     cfg["nodeport_first"] = first
-    if errors:
-        raise PlanError("; ".join(errors))
-    return cfg
 
 
 # ---------------------------------------------------------------------------- state
@@ -579,141 +628,249 @@ def _validate_clusters(clusters, cfg):
         if not isinstance(raw, dict):
             errors.append("clusters[%d] is not a mapping with group, vars and nodes" % index)
             continue
-        group = str(raw.get("group") or "clusters[%d]" % index)
-        cvars = raw.get("vars") or {}
-        cl = {"group": group, "name": None, "pins": {}}
-        name = cvars.get("edgemesh_cluster_name")
-        if name is None or name == "":
+        out.append(_validate_cluster(raw, index, cfg, errors))
+    _check_across_clusters(out, errors)
+    if errors:
+        raise PlanError("; ".join(errors))
+    return sorted(out, key=lambda c: c["name"])
+
+
+def _validate_cluster(raw, index, cfg, errors):
+    group = str(raw.get("group") or "clusters[%d]" % index)
+    cvars = raw.get("vars") or {}
+    cl = {"group": group, "name": None, "pins": {}}
+    name = cvars.get("edgemesh_cluster_name")
+    if name is None or name == "":
+        errors.append(
+            "cluster group '%s': edgemesh_cluster_name is not set; allowed: %s"
+            % (group, mesh_rules.CLUSTER_NAME_ALLOWED)
+        )
+    elif not mesh_rules.is_cluster_name(name):
+        errors.append(
+            "cluster group '%s': edgemesh_cluster_name %s"
+            % (group, mesh_rules.cluster_name_problem(name))
+        )
+    else:
+        cl["name"] = name
+    where = _where(cl)
+    region = cvars.get("edgemesh_region")
+    if region is None or region == "":
+        errors.append("%s: edgemesh_region is not set; allowed: a region name" % where)
+    elif not isinstance(region, str) or not REGION_RE.match(region):
+        errors.append(
+            "%s: edgemesh_region %r is not allowed; allowed: letters, digits, '-', '_', '.'"
+            % (where, region)
+        )
+    cl["region"] = region
+    dist = cvars.get("edgemesh_distribution") or "k3s"
+    if dist not in DISTRIBUTIONS:
+        errors.append(
+            "%s: edgemesh_distribution %r is not allowed; allowed: %s"
+            % (where, dist, " or ".join(DISTRIBUTIONS))
+        )
+    cl["distribution"] = dist
+    mcc = cvars.get("edgemesh_max_connected_clusters")
+    if mcc is not None and _as_int(mcc) != cfg["max_connected_clusters"]:
+        errors.append(
+            "%s: edgemesh_max_connected_clusters %r differs from the mesh-wide value %r; "
+            "allowed: %r (Cilium requires the same maxConnectedClusters on every cluster)"
+            % (where, mcc, cfg["max_connected_clusters"], cfg["max_connected_clusters"])
+        )
+    _id_and_port_pins(cl, where, cvars, cfg, errors)
+    _cidr_pins(cl, where, cvars, cfg, errors)
+    cl["nodes"] = _cluster_nodes(where, raw.get("nodes") or [], errors)
+    _cluster_access(cl, where, cvars, errors)
+    cl["cilium"] = _cilium_options(where, raw.get("cilium") or {}, errors)
+    return cl
+
+
+def _cilium_options(where, options, errors):
+    """The cluster's Cilium values options, checked by the values engine, as given."""
+    try:
+        normalized = cilium_values.normalize_options(options)
+    except cilium_values.CiliumValuesError as exc:
+        errors.append("%s: cilium_* option: %s" % (where, exc))
+        return {}
+    return dict((key, normalized[key]) for key in sorted(options))
+
+
+def _id_and_port_pins(cl, where, cvars, cfg, errors):
+    pin = cvars.get("edgemesh_cluster_id")
+    if pin is not None:
+        cid = _as_int(pin)
+        if cid is None or not 1 <= cid <= cfg["max_connected_clusters"]:
             errors.append(
-                "cluster group '%s': edgemesh_cluster_name is not set; allowed: a name of at "
-                "most 32 characters matching %s, not 'default'" % (group, CLUSTER_NAME_RE.pattern)
-            )
-        elif (
-            not isinstance(name, str)
-            or len(name) > CLUSTER_NAME_MAX
-            or not CLUSTER_NAME_RE.match(name)
-            or name == "default"
-        ):
-            errors.append(
-                "cluster group '%s': edgemesh_cluster_name %r is not allowed; allowed: at most "
-                "32 characters matching %s (lower-case letters, digits, '-'), not 'default'"
-                % (group, name, CLUSTER_NAME_RE.pattern)
+                "%s: edgemesh_cluster_id %r is out of range; allowed: 1-%d "
+                "(edgemesh_max_connected_clusters is %d)"
+                % (where, pin, cfg["max_connected_clusters"], cfg["max_connected_clusters"])
             )
         else:
-            cl["name"] = name
-        where = _where(cl)
-        region = cvars.get("edgemesh_region")
-        if region is None or region == "":
-            errors.append("%s: edgemesh_region is not set; allowed: a region name" % where)
-        elif not isinstance(region, str) or not REGION_RE.match(region):
+            cl["pins"]["id"] = cid
+    pin = cvars.get("edgemesh_clustermesh_nodeport")
+    if pin is not None:
+        port = _as_int(pin)
+        lo, hi = cfg["nodeport_range"]
+        if port is None or not lo <= port <= hi:
             errors.append(
-                "%s: edgemesh_region %r is not allowed; allowed: letters, digits, '-', '_', '.'"
-                % (where, region)
+                "%s: edgemesh_clustermesh_nodeport %r is not allowed; allowed: %d-%d "
+                "(edgemesh_clustermesh_nodeport_range)" % (where, pin, lo, hi)
             )
-        cl["region"] = region
-        dist = cvars.get("edgemesh_distribution") or "k3s"
-        if dist not in DISTRIBUTIONS:
-            errors.append(
-                "%s: edgemesh_distribution %r is not allowed; allowed: %s"
-                % (where, dist, " or ".join(DISTRIBUTIONS))
-            )
-        cl["distribution"] = dist
-        mcc = cvars.get("edgemesh_max_connected_clusters")
-        if mcc is not None and _as_int(mcc) != cfg["max_connected_clusters"]:
-            errors.append(
-                "%s: edgemesh_max_connected_clusters %r differs from the mesh-wide value %r; "
-                "allowed: %r (Cilium requires the same maxConnectedClusters on every cluster)"
-                % (where, mcc, cfg["max_connected_clusters"], cfg["max_connected_clusters"])
-            )
-        pin = cvars.get("edgemesh_cluster_id")
-        if pin is not None:
-            cid = _as_int(pin)
-            if cid is None or not 1 <= cid <= cfg["max_connected_clusters"]:
-                errors.append(
-                    "%s: edgemesh_cluster_id %r is out of range; allowed: 1-%d "
-                    "(edgemesh_max_connected_clusters is %d)"
-                    % (where, pin, cfg["max_connected_clusters"], cfg["max_connected_clusters"])
-                )
-            else:
-                cl["pins"]["id"] = cid
-        pin = cvars.get("edgemesh_clustermesh_nodeport")
-        if pin is not None:
-            port = _as_int(pin)
-            lo, hi = cfg["nodeport_range"]
-            if port is None or not lo <= port <= hi:
-                errors.append(
-                    "%s: edgemesh_clustermesh_nodeport %r is not allowed; allowed: %d-%d "
-                    "(edgemesh_clustermesh_nodeport_range)" % (where, pin, lo, hi)
-                )
-            else:
-                cl["pins"]["port"] = port
-        for kind in KINDS:
-            for family in FAMILIES:
-                key = _pin_key(kind, family)
-                pin = cvars.get(key)
-                if pin is None or pin == "":
-                    continue
-                net, problem = _parse_cidr(pin)
-                if problem:
-                    errors.append(
-                        "%s: %s %r %s; allowed: an IPv%d network CIDR inside %s"
-                        % (where, key, pin, problem, family, _pool_key(kind, family))
-                    )
-                    continue
-                if net.version != family:
-                    errors.append(
-                        "%s: %s %r is IPv%d; allowed: an IPv%d CIDR%s"
-                        % (
-                            where,
-                            key,
-                            pin,
-                            net.version,
-                            family,
-                            " (use %s)" % _pin_key(kind, net.version),
-                        )
-                    )
-                    continue
-                problem = _check_in_pool(net, kind, family, cfg)
-                if problem:
-                    errors.append("%s: %s %s" % (where, key, problem))
-                    continue
-                cl["pins"][(kind, family)] = net
-        nodes = raw.get("nodes") or []
-        cl_nodes = []
-        for node in nodes:
-            host = node.get("host") if isinstance(node, dict) else None
-            if not host:
-                errors.append("%s: node %r has no host name" % (where, node))
-                continue
-            role = node.get("role") or "agent"
-            if role not in NODE_ROLES:
-                errors.append(
-                    "%s: host '%s' has edgemesh_node_role %r; allowed: server or agent"
-                    % (where, host, role)
-                )
-            ip = node.get("ip")
-            addr = _parse_ip(ip) if ip else None
-            if not ip:
-                errors.append(
-                    "%s: host '%s' has no address; allowed: set edgemesh_node_ip or "
-                    "ansible_host to its IP address" % (where, host)
-                )
-            elif addr is None:
-                errors.append(
-                    "%s: host '%s' address %r is not an IP address; allowed: an IPv4 or IPv6 "
-                    "address in edgemesh_node_ip or ansible_host" % (where, host, ip)
-                )
-            else:
-                ip = str(addr)
-            cl_nodes.append({"host": str(host), "ip": ip, "role": role, "addr": addr})
-        if not any(n["role"] == "server" for n in cl_nodes):
-            errors.append(
-                "%s: no host has edgemesh_node_role 'server'; allowed: at least one server per "
-                "cluster (hosts: %s)" % (where, ", ".join(n["host"] for n in cl_nodes) or "none")
-            )
-        cl["nodes"] = sorted(cl_nodes, key=lambda n: n["host"])
-        out.append(cl)
+        else:
+            cl["pins"]["port"] = port
 
+
+def _cidr_pins(cl, where, cvars, cfg, errors):
+    for kind in KINDS:
+        for family in FAMILIES:
+            key = _pin_key(kind, family)
+            pin = cvars.get(key)
+            if pin is None or pin == "":
+                continue
+            net, problem = _parse_cidr(pin)
+            if problem:
+                errors.append(
+                    "%s: %s %r %s; allowed: an IPv%d network CIDR inside %s"
+                    % (where, key, pin, problem, family, _pool_key(kind, family))
+                )
+                continue
+            if net.version != family:
+                errors.append(
+                    "%s: %s %r is IPv%d; allowed: an IPv%d CIDR (use %s)"
+                    % (where, key, pin, net.version, family, _pin_key(kind, net.version))
+                )
+                continue
+            problem = _check_in_pool(net, kind, family, cfg)
+            if problem:
+                errors.append("%s: %s %s" % (where, key, problem))
+                continue
+            cl["pins"][(kind, family)] = net
+
+
+def _node_address(where, host, key, value, family, errors):
+    """The IPAddress of a node's address setting, or None after recording why not."""
+    addr = _parse_ip(value)
+    if addr is None:
+        errors.append(
+            "%s: host '%s' address %r is not an IP address; allowed: an IPv%s address in %s"
+            % (where, host, value, "4 or IPv6" if family is None else family, key)
+        )
+    elif family is not None and addr.version != family:
+        errors.append(
+            "%s: host '%s' %s %r is IPv%d; allowed: an IPv%d address"
+            % (where, host, key, value, addr.version, family)
+        )
+        addr = None
+    return addr
+
+
+def _cluster_nodes(where, nodes, errors):
+    cl_nodes = []
+    for node in nodes:
+        host = node.get("host") if isinstance(node, dict) else None
+        if not host:
+            errors.append("%s: node %r has no host name" % (where, node))
+            continue
+        role = node.get("role") or "agent"
+        if role not in NODE_ROLES:
+            errors.append(
+                "%s: host '%s' has edgemesh_node_role %r; allowed: server or agent"
+                % (where, host, role)
+            )
+        ip = node.get("ip")
+        addr = None
+        if not ip:
+            errors.append(
+                "%s: host '%s' has no address; allowed: set edgemesh_node_ip or "
+                "ansible_host to its IP address" % (where, host)
+            )
+        else:
+            addr = _node_address(where, host, "edgemesh_node_ip or ansible_host", ip, None, errors)
+            ip = str(addr) if addr is not None else ip
+        ip_v6 = node.get("ip_v6") or ""
+        addr_v6 = None
+        if ip_v6:
+            addr_v6 = _node_address(where, host, "edgemesh_node_ip_v6", ip_v6, 6, errors)
+            ip_v6 = str(addr_v6) if addr_v6 is not None else ip_v6
+        cl_nodes.append(
+            {
+                "host": str(host),
+                "ip": ip,
+                "ip_v6": ip_v6,
+                "role": role,
+                "addr": addr,
+                "addrs": [a for a in (addr, addr_v6) if a is not None],
+            }
+        )
+    if not any(n["role"] == "server" for n in cl_nodes):
+        errors.append(
+            "%s: no host has edgemesh_node_role 'server'; allowed: at least one server per "
+            "cluster (hosts: %s)" % (where, ", ".join(n["host"] for n in cl_nodes) or "none")
+        )
+    return sorted(cl_nodes, key=lambda n: n["host"])
+
+
+def _cluster_access(cl, where, cvars, errors):
+    """The API endpoint, init server, certificate SANs and kubeconfig of one cluster."""
+    servers = [n["host"] for n in cl["nodes"] if n["role"] == "server"]
+    init = cvars.get("edgemesh_k3s_init_server") or ""
+    if init and init not in servers:
+        errors.append(
+            "%s: edgemesh_k3s_init_server %r is not a server of this cluster; allowed: %s"
+            % (where, init, ", ".join(servers) or "a host with edgemesh_node_role server")
+        )
+    cl["init_host"] = init if init in servers else (servers[0] if servers else "")
+    texts = {}
+    for key in ("edgemesh_control_plane_endpoint", "edgemesh_api_endpoint"):
+        value = cvars.get(key) or ""
+        if not isinstance(value, str):
+            errors.append("%s: %s %r is not host[:port]" % (where, key, value))
+            value = ""
+        texts[key] = value.strip()
+    cl["control_plane_endpoint"] = texts["edgemesh_control_plane_endpoint"]
+    chosen = texts["edgemesh_api_endpoint"] or texts["edgemesh_control_plane_endpoint"]
+    cl["api_endpoint"] = None
+    if chosen:
+        cl["api_endpoint"] = _endpoint(where, chosen, errors)
+    for key, field in (
+        ("edgemesh_kubeconfig", "kubeconfig"),
+        ("edgemesh_kube_context", "kube_context"),
+    ):
+        value = cvars.get(key) or ""
+        if not isinstance(value, str):
+            errors.append(
+                "%s: %s %r is not a string; allowed: a path or name" % (where, key, value)
+            )
+            value = ""
+        cl[field] = value
+    sans = _as_list(cvars.get("edgemesh_extra_cert_sans") or [])
+    if sans is None or not all(isinstance(x, str) and x for x in sans):
+        errors.append(
+            "%s: edgemesh_extra_cert_sans %r is not a list of names or addresses"
+            % (where, cvars.get("edgemesh_extra_cert_sans"))
+        )
+        sans = []
+    cl["extra_cert_sans"] = [str(x) for x in sans]
+
+
+_HOST_PORT_RE = re.compile(r"^(?:\[([0-9A-Fa-f:.]+)\]|([^:\s\[\]]+))(?::(\d+))?$")
+
+
+def _endpoint(where, text, errors):
+    """{host, port} from 'host', 'host:port', '[v6]' or '[v6]:port'; a bare v6 address too."""
+    if _parse_ip(text) is not None and ":" in text:
+        return {"host": str(_parse_ip(text)), "port": plan_types.DEFAULT_API_PORT}
+    match = _HOST_PORT_RE.match(text)
+    port = int(match.group(3)) if match and match.group(3) else plan_types.DEFAULT_API_PORT
+    if not match or not 1 <= port <= 65535:
+        errors.append(
+            "%s: API endpoint %r is not allowed; allowed: host, host:port or [IPv6]:port "
+            "with a port from 1 to 65535" % (where, text)
+        )
+        return None
+    return {"host": match.group(1) or match.group(2), "port": port}
+
+
+def _check_across_clusters(out, errors):
     seen_names = {}
     seen_hosts = {}
     seen_ips = {}
@@ -734,19 +891,15 @@ def _validate_clusters(clusters, cfg):
                     % (node["host"], other, cl["group"])
                 )
             seen_hosts.setdefault(node["host"], cl["group"])
-            if node["addr"] is None:
-                continue
-            key = (node["addr"].version, int(node["addr"]))
-            if key in seen_ips:
-                errors.append(
-                    "hosts '%s' and '%s' (%s) share the address %s; allowed: a unique address "
-                    "per node" % (seen_ips[key], node["host"], _where(cl), node["ip"])
-                )
-            else:
-                seen_ips[key] = node["host"]
-    if errors:
-        raise PlanError("; ".join(errors))
-    return sorted(out, key=lambda c: c["name"])
+            for addr in node["addrs"]:
+                key = (addr.version, int(addr))
+                if key in seen_ips:
+                    errors.append(
+                        "hosts '%s' and '%s' (%s) share the address %s; allowed: a unique "
+                        "address per node" % (seen_ips[key], node["host"], _where(cl), addr)
+                    )
+                else:
+                    seen_ips[key] = node["host"]
 
 
 def _check_in_pool(net, kind, family, cfg):
@@ -781,33 +934,77 @@ def plan_mesh(clusters, settings=None, state=None):
     prev = _load_state(state, cfg)
     inv = _validate_clusters(clusters, cfg)
     inv_names = set(c["name"] for c in inv)
-    mcc = cfg["max_connected_clusters"]
+    kept = _release(prev, inv_names, cfg)
+    inactive = sorted(n for n in kept if n not in inv_names)
+    _check_capacity(inv, inactive, cfg)
+    records = _records(inv, kept, inactive, cfg)
+    _check_unique(records, inv_names)
 
-    # Release: drop named clusters from state, but only once they left the inventory.
-    errors = []
-    for name in cfg["release"]:
-        if name in inv_names:
-            errors.append(
-                "edgemesh_release_clusters names '%s', which is still in the inventory; "
-                "allowed: only clusters that left the inventory" % name
-            )
+    # Address claims: no overlap among clusters, with reserved ranges or with node addresses.
+    claims = []
+    for name in sorted(records):
+        for (kind, family), net in sorted(records[name]["nets"].items()):
+            claims.append((net.first, net.last, family, name, kind, net))
+    _check_claims(claims, cfg, inv, inv_names, records)
+
+    # Taken address space per family: reserved, node addresses, claims.
+    taken = {4: _Taken(), 6: _Taken()}
+    for net in cfg["reserved"]:
+        taken[net.version].add(net.first, net.last)
+    for cl in inv:
+        for node in cl["nodes"]:
+            for addr in node["addrs"]:
+                taken[addr.version].add(int(addr), int(addr))
+    for first, last, family, _name, _kind, _net in claims:
+        taken[family].add(first, last)
+
+    # Allocate: IDs, then CIDRs (pods first, then services, per family), then ports.
+    _allocate_ids(records)
+    for family in cfg["families"]:
+        for kind in KINDS:
+            _allocate_cidrs(records, inv, kind, family, cfg, taken[family])
+    _allocate_ports(records, cfg)
+    return _assemble(inv, records, inactive, cfg)
+
+
+def _release(prev, inv_names, cfg):
+    """The state entries kept: released clusters dropped, once they left the inventory."""
+    errors = [
+        "edgemesh_release_clusters names '%s', which is still in the inventory; "
+        "allowed: only clusters that left the inventory" % name
+        for name in cfg["release"]
+        if name in inv_names
+    ]
     if errors:
         raise PlanError("; ".join(errors))
-    kept = dict((n, e) for n, e in prev.items() if n not in cfg["release"])
+    return dict((n, e) for n, e in prev.items() if n not in cfg["release"])
 
-    # Capacity of IDs, asked before anything is allocated.
-    inactive = sorted(n for n in kept if n not in inv_names)
+
+def _check_capacity(inv, inactive, cfg):
+    """Capacity of IDs, asked before anything is allocated."""
+    mcc = cfg["max_connected_clusters"]
     asked = len(inv) + len(inactive)
     if asked > mcc:
         raise PlanError(
             "%d clusters need a cluster ID (%d in the inventory, %d kept in the state file: %s) "
             "but edgemesh_max_connected_clusters %d allows IDs 1-%d; allowed: at most %d "
-            "clusters (set edgemesh_max_connected_clusters to 511 on a new mesh, or release "
+            "clusters (set edgemesh_max_connected_clusters to %d on a new mesh, or release "
             "clusters with edgemesh_release_clusters)"
-            % (asked, len(inv), len(inactive), ", ".join(inactive) or "none", mcc, mcc, mcc)
+            % (
+                asked,
+                len(inv),
+                len(inactive),
+                ", ".join(inactive) or "none",
+                mcc,
+                mcc,
+                mcc,
+                MAX_CONNECTED_CLUSTERS[-1],
+            )
         )
 
-    # Records: name -> {"id", "nets": {(kind, family): net}, "port", "active", ...}.
+
+def _records(inv, kept, inactive, cfg):
+    """name -> {"id", "nets": {(kind, family): net}, "port", "source"}: state, then pins."""
     records = {}
     for name in inactive:
         entry = kept[name]
@@ -817,56 +1014,71 @@ def plan_mesh(clusters, settings=None, state=None):
             "port": entry["port"],
             "source": {},
         }
+    errors = []
     for cl in inv:
-        where = _where(cl)
-        entry = kept.get(cl["name"])
-        rec = {"id": None, "nets": {}, "port": None, "source": {}}
-        if entry is not None:
-            rec["id"] = entry["id"]
-            rec["port"] = entry["port"]
-            for (kind, family), net in entry["nets"].items():
-                if family not in cfg["families"]:
-                    errors.append(
-                        "%s: the state file records %s CIDR %s but %s is empty; allowed: keep "
-                        "the IPv%d pools while the cluster exists"
-                        % (where, kind, _cidr_text(net), _pool_key(kind, family), family)
-                    )
-                    continue
-                problem = _check_in_pool(net, kind, family, cfg)
-                if problem:
-                    errors.append(
-                        "%s: the state file records %s CIDR %s, which no longer fits: %s"
-                        % (where, kind, _cidr_text(net), problem)
-                    )
-                rec["nets"][(kind, family)] = net
-                rec["source"][(kind, family)] = "state file"
-        for key, value in sorted(cl["pins"].items(), key=lambda kv: str(kv[0])):
-            if key == "id":
-                current, label = rec["id"], "edgemesh_cluster_id"
-            elif key == "port":
-                current, label = rec["port"], "edgemesh_clustermesh_nodeport"
-            else:
-                current, label = rec["nets"].get(key), _pin_key(*key)
-            if current is not None and current != value:
-                shown = _cidr_text(value) if key not in ("id", "port") else value
-                held = _cidr_text(current) if key not in ("id", "port") else current
-                errors.append(
-                    "%s: %s %s contradicts the state file, which records %s for this running "
-                    "cluster; allowed: %s (or remove the pin)" % (where, label, shown, held, held)
-                )
-                continue
-            if key == "id":
-                rec["id"] = value
-            elif key == "port":
-                rec["port"] = value
-            else:
-                rec["nets"][key] = value
-                rec["source"][key] = _pin_key(*key)
+        rec = _record_from_state(cl, kept.get(cl["name"]), cfg, errors)
+        _apply_pins(cl, rec, errors)
         records[cl["name"]] = rec
     if errors:
         raise PlanError("; ".join(errors))
+    return records
 
-    # Unique IDs and ports among everything already decided.
+
+def _record_from_state(cl, entry, cfg, errors):
+    where = _where(cl)
+    rec = {"id": None, "nets": {}, "port": None, "source": {}}
+    if entry is None:
+        return rec
+    rec["id"] = entry["id"]
+    rec["port"] = entry["port"]
+    for (kind, family), net in entry["nets"].items():
+        if family not in cfg["families"]:
+            errors.append(
+                "%s: the state file records %s CIDR %s but %s is empty; allowed: keep "
+                "the IPv%d pools while the cluster exists"
+                % (where, kind, _cidr_text(net), _pool_key(kind, family), family)
+            )
+            continue
+        problem = _check_in_pool(net, kind, family, cfg)
+        if problem:
+            errors.append(
+                "%s: the state file records %s CIDR %s, which no longer fits: %s"
+                % (where, kind, _cidr_text(net), problem)
+            )
+        rec["nets"][(kind, family)] = net
+        rec["source"][(kind, family)] = "state file"
+    return rec
+
+
+def _apply_pins(cl, rec, errors):
+    where = _where(cl)
+    for key, value in sorted(cl["pins"].items(), key=lambda kv: str(kv[0])):
+        if key == "id":
+            current, label = rec["id"], "edgemesh_cluster_id"
+        elif key == "port":
+            current, label = rec["port"], "edgemesh_clustermesh_nodeport"
+        else:
+            current, label = rec["nets"].get(key), _pin_key(*key)
+        if current is not None and current != value:
+            shown = _cidr_text(value) if key not in ("id", "port") else value
+            held = _cidr_text(current) if key not in ("id", "port") else current
+            errors.append(
+                "%s: %s %s contradicts the state file, which records %s for this running "
+                "cluster; allowed: %s (or remove the pin)" % (where, label, shown, held, held)
+            )
+            continue
+        if key == "id":
+            rec["id"] = value
+        elif key == "port":
+            rec["port"] = value
+        else:
+            rec["nets"][key] = value
+            rec["source"][key] = _pin_key(*key)
+
+
+def _check_unique(records, inv_names):
+    """Unique IDs and ports among everything already decided."""
+    errors = []
     for what, field in (("cluster ID", "id"), ("clustermesh NodePort", "port")):
         holder = {}
         for name in sorted(records):
@@ -884,28 +1096,11 @@ def plan_mesh(clusters, settings=None, state=None):
     if errors:
         raise PlanError("; ".join(errors))
 
-    # Address claims: no overlap among clusters, with reserved ranges or with node addresses.
-    claims = []
-    for name in sorted(records):
-        for (kind, family), net in sorted(records[name]["nets"].items()):
-            claims.append((net.first, net.last, family, name, kind, net))
-    _check_claims(claims, cfg, inv, inv_names, records)
 
-    # Taken address space per family: reserved, node addresses, claims.
-    taken = {4: _Taken(), 6: _Taken()}
-    for net in cfg["reserved"]:
-        taken[net.version].add(net.first, net.last)
-    for cl in inv:
-        for node in cl["nodes"]:
-            taken[node["addr"].version].add(int(node["addr"]), int(node["addr"]))
-    for first, last, family, _name, _kind, _net in claims:
-        taken[family].add(first, last)
-
-    # Allocate: IDs, then CIDRs (pods first, then services, per family), then ports.
-    order = sorted(records)
+def _allocate_ids(records):
     used_ids = set(r["id"] for r in records.values() if r["id"] is not None)
     next_id = 1
-    for name in order:
+    for name in sorted(records):
         rec = records[name]
         if rec["id"] is not None:
             continue
@@ -914,16 +1109,14 @@ def plan_mesh(clusters, settings=None, state=None):
         rec["id"] = next_id
         used_ids.add(next_id)
 
-    for family in cfg["families"]:
-        for kind in KINDS:
-            _allocate_cidrs(records, inv, kind, family, cfg, taken[family])
 
+def _allocate_ports(records, cfg):
     lo, hi = cfg["nodeport_range"]
     first = cfg["nodeport_first"]
     port_order = list(range(first, hi + 1)) + list(range(lo, first))
     used_ports = set(r["port"] for r in records.values() if r["port"] is not None)
     cursor = 0
-    for name in order:
+    for name in sorted(records):
         rec = records[name]
         if rec["port"] is not None:
             continue
@@ -937,8 +1130,6 @@ def plan_mesh(clusters, settings=None, state=None):
             )
         rec["port"] = port_order[cursor]
         used_ports.add(rec["port"])
-
-    return _assemble(inv, records, inactive, cfg)
 
 
 def _held_note(first, second, inv_names):
@@ -978,7 +1169,8 @@ def _check_claims(claims, cfg, inv, inv_names, records):
     nodes = {4: [], 6: []}
     for cl in inv:
         for node in cl["nodes"]:
-            nodes[node["addr"].version].append((int(node["addr"]), node["host"], cl["name"]))
+            for addr in node["addrs"]:
+                nodes[addr.version].append((int(addr), node["host"], cl["name"]))
     for family in nodes:
         nodes[family].sort()
     node_keys = dict((family, [n[0] for n in nodes[family]]) for family in nodes)
@@ -1054,37 +1246,50 @@ def _allocate_cidrs(records, inv, kind, family, cfg, taken):
 
 def _assemble(inv, records, inactive, cfg):
     names = [c["name"] for c in inv]
+    clusters = [_cluster_plan(cl, records[cl["name"]], names, cfg) for cl in inv]
+    plan = {"mesh": _mesh_plan(inv, records, inactive, cfg), "clusters": clusters}
+    return {"plan": plan, "state": state_from_plan(plan)}
+
+
+def _cluster_plan(cl, rec, names, cfg):
+    """The plan of one cluster (docs/contracts.md), as plain data."""
+    first_svc = rec["nets"][("service", cfg["families"][0])]
+    nodes = [plan_types.Node(n["host"], n["ip"], n["role"], n["ip_v6"]) for n in cl["nodes"]]
+    servers = [n for n in nodes if n.role == "server"]
+    init_ip = next(n.ip for n in servers if n.host == cl["init_host"])
+    endpoint = cl["api_endpoint"] or {"host": init_ip, "port": plan_types.DEFAULT_API_PORT}
+    cluster = plan_types.ClusterPlan(
+        name=cl["name"],
+        group=cl["group"],
+        id=rec["id"],
+        region=cl["region"],
+        distribution=cl["distribution"],
+        pod_cidrs=[_cidr_text(rec["nets"][("pod", f)]) for f in cfg["families"]],
+        service_cidrs=[_cidr_text(rec["nets"][("service", f)]) for f in cfg["families"]],
+        cluster_dns=str(IPAddress(first_svc.first + 10, first_svc.version)),
+        clustermesh_nodeport=rec["port"],
+        servers=sorted((n.ip for n in servers), key=_ip_sort_key),
+        agents=sorted((n.ip for n in nodes if n.role == "agent"), key=_ip_sort_key),
+        nodes=nodes,
+        peers=[n for n in names if n != cl["name"]],
+        api_endpoint=plan_types.Endpoint(endpoint["host"], endpoint["port"]),
+        init_host=cl["init_host"],
+        server_hosts=[n.host for n in servers],
+        agent_hosts=[n.host for n in nodes if n.role == "agent"],
+        paths=plan_types.ClusterPaths.for_cluster(cl["name"]),
+        control_plane_endpoint=cl["control_plane_endpoint"],
+        extra_cert_sans=cl["extra_cert_sans"],
+        kubeconfig=cl["kubeconfig"],
+        kube_context=cl["kube_context"],
+        cilium=cl["cilium"],
+    )
+    return plan_types.to_dict(cluster)
+
+
+def _mesh_plan(inv, records, inactive, cfg):
     regions = {}
     for cl in inv:
         regions.setdefault(cl["region"], []).append(cl["name"])
-    clusters = []
-    for cl in inv:
-        rec = records[cl["name"]]
-        pods = [_cidr_text(rec["nets"][("pod", f)]) for f in cfg["families"]]
-        svcs = [_cidr_text(rec["nets"][("service", f)]) for f in cfg["families"]]
-        first_svc = rec["nets"][("service", cfg["families"][0])]
-        nodes = [{"host": n["host"], "ip": n["ip"], "role": n["role"]} for n in cl["nodes"]]
-        clusters.append(
-            {
-                "name": cl["name"],
-                "group": cl["group"],
-                "id": rec["id"],
-                "region": cl["region"],
-                "distribution": cl["distribution"],
-                "pod_cidrs": pods,
-                "service_cidrs": svcs,
-                "cluster_dns": str(IPAddress(first_svc.first + 10, first_svc.version)),
-                "clustermesh_nodeport": rec["port"],
-                "servers": sorted(
-                    (n["ip"] for n in nodes if n["role"] == "server"), key=_ip_sort_key
-                ),
-                "agents": sorted(
-                    (n["ip"] for n in nodes if n["role"] == "agent"), key=_ip_sort_key
-                ),
-                "nodes": nodes,
-                "peers": [n for n in names if n != cl["name"]],
-            }
-        )
 
     def pool_texts(kind, family):
         return [_cidr_text(p) for p in cfg[_pool_key(kind, family)]]
@@ -1116,9 +1321,7 @@ def _assemble(inv, records, inactive, cfg):
             "service_cidrs": [_cidr_text(nets[k]) for k in sorted(nets) if k[0] == "service"],
             "clustermesh_nodeport": rec["port"],
         }
-    plan = {"mesh": mesh, "clusters": clusters}
-    new_state = state_from_plan(plan)
-    return {"plan": plan, "state": new_state}
+    return mesh
 
 
 def state_from_plan(plan):

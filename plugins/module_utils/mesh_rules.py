@@ -53,6 +53,26 @@ DEFAULT_MAX_CONNECTED_CLUSTERS = 255
 # Kubernetes' NodePort range (kube-apiserver --service-node-port-range default).
 NODEPORT_RANGE = (30000, 32767)
 
+# Cilium network policies, as the CRDs of every supported minor accept them (source: the
+# kubebuilder markers of pkg/policy/api/l4.go and entity.go in 1.18 to 1.20; 1.20 adds the
+# protocols GRE, IPIP, IPV6, ESP and AH and the entity cluster-mesh). Port 0 would mean
+# every port, so a policy port is 1..65535.
+POLICY_PORT_RANGE = (1, 65535)
+POLICY_PORT_PROTOCOLS = ("TCP", "UDP", "SCTP", "VRRP", "IGMP", "ANY")
+POLICY_ENTITIES = (
+    "all",
+    "world",
+    "cluster",
+    "host",
+    "init",
+    "ingress",
+    "unmanaged",
+    "remote-node",
+    "health",
+    "none",
+    "kube-apiserver",
+)
+
 # Cilium versions: one form everywhere, X.Y.Z with an optional leading 'v' and an optional
 # pre-release/build suffix; where a minor alone is enough (kernel requirements) X.Y too.
 _VERSION_RE = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+]([0-9A-Za-z.-]+))?$")
@@ -94,7 +114,7 @@ class RuleError(ValueError):
 def cluster_name_problem(name):
     """None when ``name`` is a valid cluster name, else why not (with what is allowed)."""
     if not isinstance(name, str) or not name:
-        return "%r is not a cluster name; allowed: %s" % (name, CLUSTER_NAME_ALLOWED)
+        return "%r is not allowed; allowed: %s" % (name, CLUSTER_NAME_ALLOWED)
     if len(name) > CLUSTER_NAME_MAX:
         return "%r has %d characters; allowed: %s" % (name, len(name), CLUSTER_NAME_ALLOWED)
     if not CLUSTER_NAME_RE.match(name) or name in RESERVED_CLUSTER_NAMES:
@@ -125,6 +145,14 @@ def is_nodeport(port):
         isinstance(port, int)
         and not isinstance(port, bool)
         and NODEPORT_RANGE[0] <= port <= NODEPORT_RANGE[1]
+    )
+
+
+def is_policy_port(port):
+    return (
+        isinstance(port, int)
+        and not isinstance(port, bool)
+        and POLICY_PORT_RANGE[0] <= port <= POLICY_PORT_RANGE[1]
     )
 
 

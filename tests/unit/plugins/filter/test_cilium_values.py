@@ -8,32 +8,35 @@ from ansible_collections.edgemesh.cluster_mesh.plugins.filter.cilium_values impo
     FilterModule,
     cilium_values,
 )
+from ansible_collections.edgemesh.cluster_mesh.tests.unit.helpers.plans import complete_plan
 
-PLAN = {
-    "mesh": {"cilium_version": "1.20.0", "max_connected_clusters": 511},
-    "clusters": [
-        {
-            "name": "a",
-            "id": 300,
-            "distribution": "k3s",
-            "pod_cidrs": ["10.1.0.0/16"],
-            "clustermesh_nodeport": 32379,
-            "servers": ["192.0.2.1"],
-            "agents": [],
-            "peers": ["b"],
-        },
-        {
-            "name": "b",
-            "id": 2,
-            "distribution": "kubeadm",
-            "pod_cidrs": ["10.2.0.0/16"],
-            "clustermesh_nodeport": 32380,
-            "servers": ["192.0.2.2", "192.0.2.3"],
-            "agents": [],
-            "peers": ["a"],
-        },
-    ],
-}
+PLAN = complete_plan(
+    {
+        "mesh": {"cilium_version": "1.20.0", "max_connected_clusters": 511},
+        "clusters": [
+            {
+                "name": "a",
+                "id": 300,
+                "distribution": "k3s",
+                "pod_cidrs": ["10.1.0.0/16"],
+                "clustermesh_nodeport": 32379,
+                "servers": ["192.0.2.1"],
+                "agents": [],
+                "peers": ["b"],
+            },
+            {
+                "name": "b",
+                "id": 2,
+                "distribution": "kubeadm",
+                "pod_cidrs": ["10.2.0.0/16"],
+                "clustermesh_nodeport": 32380,
+                "servers": ["192.0.2.2", "192.0.2.3"],
+                "agents": [],
+                "peers": ["a"],
+            },
+        ],
+    }
+)
 
 
 def test_registered():

@@ -43,7 +43,7 @@ def test_accepts_parsed_data_and_json_text():
         {
             "group": "cluster_a",
             "vars": {"edgemesh_cluster_name": "a", "edgemesh_region": "eu"},
-            "nodes": [{"host": "h1", "ip": "192.0.2.1", "role": "server"}],
+            "nodes": [{"host": "h1", "ip": "192.0.2.1", "ip_v6": "", "role": "server"}],
         }
     ]
     assert inventory_clusters(INVENTORY) == expected
@@ -92,6 +92,8 @@ def test_example_inventory_through_ansible_inventory():
         "eu-edge-1",
         "us-core",
     ]
-    assert clusters[1]["nodes"] == [{"host": "eu-edge-1", "ip": "198.51.100.21", "role": "server"}]
+    assert clusters[1]["nodes"] == [
+        {"host": "eu-edge-1", "ip": "198.51.100.21", "ip_v6": "", "role": "server"}
+    ]
     assert clusters[2]["vars"]["edgemesh_distribution"] == "kubeadm"
     assert len({c["vars"]["edgemesh_region"] for c in clusters}) == 2

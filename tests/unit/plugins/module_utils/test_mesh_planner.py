@@ -842,8 +842,8 @@ def test_inventory_clusters_direct_and_nested_groups():
     assert [c["group"] for c in result] == ["cluster_a", "cluster_b"]
     assert result[0]["vars"] == {"edgemesh_cluster_name": "a", "edgemesh_region": "r"}
     assert result[0]["nodes"] == [
-        {"host": "a1", "ip": "192.0.2.1", "role": "server"},
-        {"host": "a2", "ip": "198.51.100.2", "role": "agent"},
+        {"host": "a1", "ip": "192.0.2.1", "ip_v6": "", "role": "server"},
+        {"host": "a2", "ip": "198.51.100.2", "ip_v6": "", "role": "agent"},
     ]
     assert [n["host"] for n in result[1]["nodes"]] == ["192.0.2.9", "b1", "b2"]
     assert result[1]["nodes"][0]["ip"] == "192.0.2.9"

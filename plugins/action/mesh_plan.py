@@ -1,0 +1,139 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, edgemesh maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Plan the mesh and write its files in one task (see plugins/modules/mesh_plan.py)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.text.converters import to_native, to_text
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import (
+    mesh_artifacts,
+    mesh_planner,
+)
+from ansible_collections.edgemesh.cluster_mesh.plugins.plugin_utils.file_sync import sync_files
+
+# Facts the collection's own playbooks set during a run; not settings.
+RUN_FACTS = frozenset(["edgemesh_plan"])
+
+ARGUMENT_SPEC = {
+    "output_dir": {"type": "path", "default": "build"},
+    "state_file": {"type": "path"},
+    "inventory_sources": {"type": "list", "elements": "str"},
+}
+
+
+def read_inventory(sources, config_file):
+    """The parsed output of ``ansible-inventory --list`` on ``sources``."""
+    argv = [sys.executable, "-m", "ansible.cli.inventory", "--list"]
+    argv += ["--inventory=%s" % source for source in sources]
+    env = dict(os.environ)
+    if config_file:
+        env["ANSIBLE_CONFIG"] = config_file
+    proc = subprocess.run(
+        argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    if proc.returncode != 0:
+        raise AnsibleActionFail(
+            "mesh_plan: ansible-inventory --list failed on %s: %s"
+            % (", ".join(sources), to_text(proc.stderr).strip()[-2000:])
+        )
+    try:
+        return json.loads(to_text(proc.stdout))
+    except ValueError as exc:
+        raise AnsibleActionFail("mesh_plan: ansible-inventory gave no JSON (%s)" % exc)
+
+
+def read_state(path):
+    if not os.path.exists(path):
+        return ""
+    try:
+        with open(path, "r") as handle:
+            return handle.read()
+    except (IOError, OSError) as exc:
+        raise AnsibleActionFail("mesh_plan: cannot read the state file %s: %s" % (path, exc))
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    _VALID_ARGS = frozenset(ARGUMENT_SPEC)
+
+    def _value(self, value):
+        return mesh_planner.plain(self._templar.template(value))
+
+    def _settings(self, task_vars):
+        return dict(
+            (key, self._value(task_vars[key]))
+            for key in task_vars
+            if key.startswith("edgemesh_") and key not in RUN_FACTS
+        )
+
+    def _resolver(self, task_vars):
+        hostvars = task_vars.get("hostvars") or {}
+
+        def resolve(host, key, raw):
+            # What a play on that host sees: templated, extra vars applied.
+            try:
+                return mesh_planner.plain(hostvars[host][key])
+            except (KeyError, TypeError):
+                return raw
+
+        return resolve
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        del tmp
+        _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        output_dir = os.path.abspath(args["output_dir"])
+        state_file = os.path.realpath(
+            args["state_file"] or os.path.join(output_dir, "mesh-state.json")
+        )
+        sources = args["inventory_sources"] or task_vars.get("ansible_inventory_sources") or []
+        timings = {}
+        started = time.perf_counter()
+        inventory = read_inventory(sources, task_vars.get("ansible_config_file"))
+        timings["inventory"] = time.perf_counter() - started
+        try:
+            started = time.perf_counter()
+            clusters = mesh_planner.clusters_from_inventory(inventory, self._resolver(task_vars))
+            planned = mesh_planner.plan_mesh(
+                clusters, self._settings(task_vars), read_state(state_file)
+            )
+            timings["plan"] = time.perf_counter() - started
+            started = time.perf_counter()
+            files = mesh_artifacts.render_artifacts(planned["plan"], state_file=state_file)
+            timings["render"] = time.perf_counter() - started
+        except (mesh_planner.PlanError, mesh_artifacts.ArtifactError) as exc:
+            result.update(failed=True, msg="mesh_plan: %s" % to_native(exc))
+            return result
+        started = time.perf_counter()
+        changed, _created, unchanged = sync_files(
+            output_dir, files, check_mode=bool(self._task.check_mode)
+        )
+        timings["write"] = time.perf_counter() - started
+        result.update(
+            changed=bool(changed),
+            plan=planned["plan"],
+            summary=files["summary.txt"].splitlines(),
+            changed_files=changed,
+            timings=dict((k, round(v, 3)) for k, v in timings.items()),
+            msg="%s %d of %d file(s) under %s"
+            % (
+                "would write" if self._task.check_mode else "wrote",
+                len(changed),
+                len(changed) + unchanged,
+                output_dir,
+            ),
+        )
+        return result

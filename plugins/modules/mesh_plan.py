@@ -1,0 +1,91 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, edgemesh maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: mesh_plan
+short_description: Plan the Cilium Cluster Mesh and write every file of the plan in one step
+version_added: 0.2.0
+author:
+  - edgemesh maintainers (@edgemesh)
+description:
+  - The step behind C(playbooks/plan.yml). Reads the inventory's group tree
+    (C(ansible-inventory --list) on the play's inventory sources), the mesh-wide
+    C(edgemesh_*) settings of the play host, the cluster-level C(edgemesh_*) and
+    C(cilium_*) variables of each cluster (as the play sees them, extra vars included)
+    and the previous state file; plans cluster IDs, pod/service CIDRs and clustermesh
+    NodePorts; renders every artifact (C(plan.json), C(plan.md), C(summary.txt),
+    C(<cluster>/cilium-values.yaml)) and the state file (0600); writes only what differs.
+  - Any refusal fails the task with one message naming the cluster, key, value and what
+    is allowed, before anything is written.
+  - The logic lives in C(plugins/module_utils/) (C(mesh_planner), C(mesh_artifacts),
+    C(cilium_values)); this is an action plugin that runs on the control node.
+options:
+  output_dir:
+    description: Directory of the plan's files, relative to the working directory.
+    type: path
+    default: build
+  state_file:
+    description: The state file; empty means C(<output_dir>/mesh-state.json).
+    type: path
+  inventory_sources:
+    description: Inventory sources to read the group tree from; default the play's.
+    type: list
+    elements: str
+attributes:
+  action:
+    support: full
+    description: Runs as an action plugin on the control node.
+  check_mode:
+    support: full
+    description: Plans and reports which files would change; writes nothing.
+  diff_mode:
+    support: none
+    description: The state file is secret-adjacent; RV(changed_files) lists what changes.
+  platform:
+    support: full
+    platforms: posix
+    description: The control node.
+"""
+
+EXAMPLES = r"""
+- name: Plan the mesh and write build/
+  edgemesh.cluster_mesh.mesh_plan:
+    output_dir: build
+  register: plan
+
+- name: Keep the plan for later plays of this run
+  ansible.builtin.set_fact:
+    edgemesh_plan: "{{ plan.plan }}"
+"""
+
+RETURN = r"""
+plan:
+  description: The plan (docs/contracts.md).
+  returned: success
+  type: dict
+summary:
+  description: The lines of C(summary.txt).
+  returned: success
+  type: list
+  elements: str
+changed_files:
+  description: Files (relative to O(output_dir), or absolute) written, or that would be.
+  returned: success
+  type: list
+  elements: str
+timings:
+  description: Seconds spent reading the inventory, planning, rendering and writing.
+  returned: success
+  type: dict
+  sample: {inventory: 0.5, plan: 0.1, render: 1.2, write: 0.2}
+msg:
+  description: A one-line summary, or the refusal.
+  returned: always
+  type: str
+"""
