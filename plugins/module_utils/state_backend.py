@@ -11,10 +11,12 @@ Two sources of the planner's state (docs/contracts.md, "state"):
 * the live ``cilium-config`` ConfigMaps of clusters that already run Cilium
   (``state_from_cluster_facts``), from which cluster IDs and pod CIDRs are recovered.
 
-Everything but ``core_v1_from_kubeconfig`` and the ``read_cluster_facts`` helper is pure
-Python and takes a CoreV1Api-like object, so the logic is unit tested without an API server.
-Address checks use the standard library's ``ipaddress``: only parsing, containment and
-overlap are needed here, and the module must work where netaddr is not installed.
+The state itself is checked and written only by ``mesh_state_schema`` (``parse_state``,
+``dump_state``). The API is reached through kubernetes.core's client (``connect`` calls
+``kubernetes.core.plugins.module_utils.k8s.client.get_api_client`` with the options of the
+``kubernetes.core.k8s_auth_options`` doc fragment); everything else takes that client and
+is pure Python, so it is unit tested against a stand-in for the API server. Addresses read
+from ``cilium-config`` are parsed with the standard library's ``ipaddress``.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -27,10 +29,18 @@ import ipaddress
 import json
 import os
 import re
+import socket
 import tempfile
 
+from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import mesh_rules
+from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils.mesh_state_schema import (
+    STATE_FORMAT,
+    StateError,
+    dump_state,
+    parse_state,
+)
+
 try:
-    from kubernetes import client as k8s_client
     from kubernetes import config as k8s_config
     from kubernetes.client.exceptions import ApiException
 
@@ -47,7 +57,28 @@ except ImportError as exc:  # pragma: no cover - exercised only without the libr
         reason = None
 
 
-STATE_FORMAT = 1
+try:
+    from ansible_collections.kubernetes.core.plugins.module_utils.args_common import (
+        AUTH_ARG_SPEC,
+    )
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import (
+        get_api_client,
+    )
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import (
+        CoreException,
+    )
+
+    HAS_K8S_CORE = True
+    K8S_CORE_IMPORT_ERROR = None
+except ImportError as exc:  # pragma: no cover - exercised only without kubernetes.core
+    HAS_K8S_CORE = False
+    K8S_CORE_IMPORT_ERROR = exc
+    AUTH_ARG_SPEC = {}
+
+    class CoreException(Exception):
+        """Placeholder so ``except CoreException`` stays valid without kubernetes.core."""
+
+
 STATE_KEY = "mesh-state.json"
 CA_CERT_KEY = "mesh-ca.crt"
 CA_KEY_KEY = "mesh-ca.key"
@@ -56,12 +87,10 @@ MANAGED_BY = "edgemesh.cluster_mesh"
 FORMAT_ANNOTATION = "edgemesh.io/state-format"
 CILIUM_CONFIG_NAME = "cilium-config"
 CLUSTERMESH_SERVICE_NAME = "clustermesh-apiserver"
-ALLOWED_MAX_CONNECTED = (255, 511)
 # Per-cluster files are stored under "<file name>.<cluster>": neither part may hold a dot.
 _FILE_NAME_RE = re.compile(r"^[a-z0-9][-_a-z0-9]*$")
-_CLUSTER_KEY_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_CLUSTER_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$")
 _TRUE = ("true", "1", "yes")
+_NOT_FOUND = object()
 
 
 class StateBackendError(Exception):
@@ -69,6 +98,12 @@ class StateBackendError(Exception):
 
 
 def missing_kubernetes_message():
+    if not HAS_K8S_CORE:
+        return (
+            "the collection kubernetes.core is required for the Kubernetes state backend; "
+            "install it (it comes with the ansible package) or use the collection's execution "
+            "environment (import error: %s)" % K8S_CORE_IMPORT_ERROR
+        )
     return (
         "the Python library 'kubernetes' is required for the Kubernetes state backend; "
         "install it (pip install -r requirements.txt) or use the collection's execution "
@@ -82,94 +117,27 @@ def unreachable(what, exc):
     )
 
 
+def api_error(what, exc):
+    return StateBackendError("%s failed: HTTP %s %s" % (what, exc.status, exc.reason or ""))
+
+
 # ---------------------------------------------------------------------------
-# The planner's state: validation and byte-stable serialisation
+# The planner's state: checked and written by mesh_state_schema only
 # ---------------------------------------------------------------------------
 
 
-def _networks(value, where):
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise StateBackendError("%s: expected a list of CIDR strings, got %r" % (where, value))
-    nets = []
-    for text in value:
-        try:
-            nets.append(ipaddress.ip_network(text, strict=True))
-        except ValueError as exc:
-            raise StateBackendError("%s: %r is not a network CIDR (%s)" % (where, text, exc))
-    return nets
-
-
-def validate_state(state, where="state"):
-    """Check a state dict against the contract; raise StateBackendError naming the fault."""
-    if not isinstance(state, dict):
-        raise StateBackendError("%s: expected a mapping, got %s" % (where, type(state).__name__))
-    if state.get("format") != STATE_FORMAT:
-        raise StateBackendError(
-            "%s: unsupported format %r (this collection reads format %d)"
-            % (where, state.get("format"), STATE_FORMAT)
-        )
-    mcc = state.get("max_connected_clusters")
-    if mcc not in ALLOWED_MAX_CONNECTED:
-        raise StateBackendError(
-            "%s: max_connected_clusters must be 255 or 511, got %r" % (where, mcc)
-        )
-    clusters = state.get("clusters")
-    if not isinstance(clusters, dict):
-        raise StateBackendError("%s: 'clusters' must be a mapping of cluster name to entry" % where)
-    seen_ids = {}
-    seen_nets = []
-    for name in sorted(clusters):
-        entry = clusters[name]
-        at = "%s: cluster %r" % (where, name)
-        if not isinstance(entry, dict):
-            raise StateBackendError("%s: entry must be a mapping" % at)
-        cid = entry.get("id")
-        if isinstance(cid, bool) or not isinstance(cid, int) or not 1 <= cid <= mcc:
-            raise StateBackendError("%s: id must be an integer 1..%d, got %r" % (at, mcc, cid))
-        if cid in seen_ids:
-            raise StateBackendError(
-                "%s: id %d is also held by cluster %r" % (at, cid, seen_ids[cid])
-            )
-        seen_ids[cid] = name
-        for key in ("pod_cidrs", "service_cidrs"):
-            if key not in entry:
-                continue
-            nets = _networks(entry[key], "%s: %s" % (at, key))
-            families = [net.version for net in nets]
-            if len(set(families)) != len(families):
-                raise StateBackendError(
-                    "%s: %s %s holds two CIDRs of one address family; the planner's state "
-                    "holds one per family" % (at, key, " ".join(str(n) for n in nets))
-                )
-            for net in nets:
-                for other_name, other in seen_nets:
-                    if net.version == other.version and net.overlaps(other):
-                        raise StateBackendError(
-                            "%s: %s %s overlaps %s of cluster %r"
-                            % (at, key, net, other, other_name)
-                        )
-                seen_nets.append((name, net))
-        port = entry.get("clustermesh_nodeport")
-        if port is not None and (
-            isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535
-        ):
-            raise StateBackendError("%s: clustermesh_nodeport must be a port, got %r" % (at, port))
-        if "active" in entry and not isinstance(entry["active"], bool):
-            raise StateBackendError("%s: active must be true or false" % at)
-    return state
-
-
-def dump_state(state):
-    """Byte-stable JSON text of a state (sorted keys, two-space indent, final newline)."""
-    return json.dumps(state, sort_keys=True, indent=2) + "\n"
+def checked_state(state, where="state"):
+    """The canonical mapping of a valid state (dict or JSON text); StateBackendError if not."""
+    try:
+        return parse_state(state, where).to_dict()
+    except StateError as exc:
+        raise StateBackendError(str(exc))
 
 
 def load_state(text, where="state"):
-    try:
-        state = json.loads(text)
-    except ValueError as exc:
-        raise StateBackendError("%s: not valid JSON (%s)" % (where, exc))
-    return validate_state(state, where)
+    if not isinstance(text, str) or not text.strip():
+        raise StateBackendError("%s: empty; allowed: the state file the planner wrote" % where)
+    return checked_state(text, where)
 
 
 def overwrite_problems(stored, new):
@@ -203,7 +171,7 @@ def overwrite_problems(stored, new):
 
 
 def is_cluster_key_name(cluster):
-    return bool(_CLUSTER_KEY_RE.match(cluster or ""))
+    return mesh_rules.is_dns_label(cluster)
 
 
 def cluster_file_key(name, cluster):
@@ -213,7 +181,7 @@ def cluster_file_key(name, cluster):
             "file name %r cannot be part of a Secret key (lowercase letters, digits, '-', '_')"
             % (name,)
         )
-    if not _CLUSTER_KEY_RE.match(cluster or ""):
+    if not mesh_rules.is_dns_label(cluster):
         raise StateBackendError(
             "cluster name %r cannot be part of a Secret key (lowercase letters, digits, '-')"
             % (cluster,)
@@ -229,7 +197,7 @@ def build_payload(state=None, ca_cert=None, ca_key=None, cluster_files=None):
     """
     payload = {}
     if state is not None:
-        payload[STATE_KEY] = dump_state(validate_state(state, "state to store"))
+        payload[STATE_KEY] = dump_state(checked_state(state, "state to store"))
     if (ca_cert is None) != (ca_key is None):
         raise StateBackendError("the mesh CA needs both the certificate and the key, or neither")
     if ca_cert is not None:
@@ -275,7 +243,7 @@ def split_payload(payload, where="Secret"):
         if key in RESERVED_KEYS:
             continue
         name, dot, cluster = key.partition(".")
-        if dot and _FILE_NAME_RE.match(name) and _CLUSTER_KEY_RE.match(cluster):
+        if dot and _FILE_NAME_RE.match(name) and mesh_rules.is_dns_label(cluster):
             parts["cluster_files"][(name, cluster)] = text
     return parts
 
@@ -283,16 +251,16 @@ def split_payload(payload, where="Secret"):
 class SecretStateBackend:
     """The state, the mesh CA and per-cluster files (kubeconfigs, k3s tokens) in one Secret.
 
-    ``core_v1`` is a ``kubernetes.client.CoreV1Api`` (or an object with the same
-    read/create/replace methods). Writes merge: keys not given are kept. A write
-    replaces with the ``resourceVersion`` that was read, so a concurrent writer makes it
-    fail with a clear message instead of losing an update.
+    ``client`` is kubernetes.core's client (``K8SClient``, from ``connect``): Secrets are
+    read, created and replaced through its dynamic resources. Writes merge: keys not given
+    are kept. A write replaces with the ``resourceVersion`` that was read, so a concurrent
+    writer makes it fail with a clear message (HTTP 409) instead of losing an update.
     """
 
-    def __init__(self, core_v1, namespace, name):
+    def __init__(self, client, namespace, name):
         if not namespace or not name:
             raise StateBackendError("the state Secret needs a namespace and a name")
-        self.core_v1 = core_v1
+        self.client = client
         self.namespace = namespace
         self.name = name
 
@@ -300,28 +268,45 @@ class SecretStateBackend:
     def where(self):
         return "Secret %s/%s" % (self.namespace, self.name)
 
-    def _api_error(self, verb, exc):
-        return StateBackendError(
-            "%s %s failed: HTTP %s %s" % (verb, self.where, exc.status, exc.reason or "")
-        )
+    def _call(self, what, call, missing=None):
+        """``call()``; a 404 gives ``missing``, other API errors and no answer a message."""
+        try:
+            return call()
+        except StateBackendError:
+            raise
+        except ApiException as exc:
+            if exc.status == 404 and missing is not None:
+                return missing
+            if exc.status == 409:
+                raise StateBackendError(
+                    "%s was changed by someone else while this job ran (HTTP 409 conflict); "
+                    "run the job again" % self.where
+                )
+            raise api_error(what, exc)
+        except Exception as exc:  # urllib3/socket errors: the API server is not reachable
+            raise unreachable(what, exc)
+
+    def _secrets(self):
+        return self.client.resource("Secret", "v1")
 
     def read(self):
         """-> (payload dict, resourceVersion); ({}, None) when the Secret does not exist."""
-        try:
-            secret = self.core_v1.read_namespaced_secret(self.name, self.namespace)
-        except ApiException as exc:
-            if exc.status == 404:
-                return {}, None
-            raise self._api_error("reading", exc)
-        except Exception as exc:  # urllib3/socket errors: the API server is not reachable
-            raise unreachable("reading " + self.where, exc)
-        labels = (secret.metadata.labels or {}) if secret.metadata else {}
-        if labels.get("app.kubernetes.io/managed-by") != MANAGED_BY:
+        secret = self._call(
+            "reading " + self.where,
+            lambda: self.client.get(
+                self._secrets(), name=self.name, namespace=self.namespace
+            ).to_dict(),
+            missing={},
+        )
+        if not secret:
+            return {}, None
+        metadata = secret.get("metadata") or {}
+        if (metadata.get("labels") or {}).get("app.kubernetes.io/managed-by") != MANAGED_BY:
             raise StateBackendError(
                 "%s exists but is not managed by %s (label app.kubernetes.io/managed-by); "
                 "choose another name" % (self.where, MANAGED_BY)
             )
-        return decode_data(secret.data, self.where), secret.metadata.resource_version
+        return decode_data(secret.get("data"), self.where), metadata.get("resourceVersion")
 
     def _body(self, payload, resource_version):
         metadata = {
@@ -340,6 +325,18 @@ class SecretStateBackend:
             "data": encode_data(payload),
         }
 
+    def _refuse_renumbering(self, current, update):
+        problems = overwrite_problems(
+            load_state(current[STATE_KEY], "%s key %s" % (self.where, STATE_KEY)),
+            load_state(update[STATE_KEY], "state to store"),
+        )
+        if problems:
+            raise StateBackendError(
+                "refusing to overwrite the state in %s: the new state was not planned from "
+                "it (%s). Pull the state first, or set force to replace it."
+                % (self.where, "; ".join(problems))
+            )
+
     def write(self, update, check_mode=False, force=False, create_namespace=True):
         """Merge ``update`` (Secret key -> text) into the Secret.
 
@@ -348,15 +345,7 @@ class SecretStateBackend:
         """
         current, resource_version = self.read()
         if STATE_KEY in update and STATE_KEY in current and not force:
-            problems = overwrite_problems(
-                load_state(current[STATE_KEY], self.where), json.loads(update[STATE_KEY])
-            )
-            if problems:
-                raise StateBackendError(
-                    "refusing to overwrite the state in %s: the new state was not planned from "
-                    "it (%s). Pull the state first, or set force to replace it."
-                    % (self.where, "; ".join(problems))
-                )
+            self._refuse_renumbering(current, update)
         merged = dict(current)
         merged.update(update)
         changed_keys = sorted(k for k in update if current.get(k) != update[k])
@@ -365,47 +354,41 @@ class SecretStateBackend:
         if not changed_keys or check_mode:
             return result
         body = self._body(merged, resource_version)
-        try:
-            if resource_version is None:
-                self._create(body, create_namespace)
-            else:
-                self.core_v1.replace_namespaced_secret(self.name, self.namespace, body)
-        except StateBackendError:
-            raise
-        except ApiException as exc:
-            if exc.status == 409:
-                raise StateBackendError(
-                    "%s was changed by someone else while this job ran (HTTP 409 conflict); "
-                    "run the job again" % self.where
-                )
-            raise self._api_error("writing", exc)
-        except Exception as exc:  # urllib3/socket errors
-            raise unreachable("writing " + self.where, exc)
+        if resource_version is None:
+            self._create(body, create_namespace)
+        else:
+            self._call(
+                "writing " + self.where,
+                lambda: self.client.replace(
+                    self._secrets(), body, name=self.name, namespace=self.namespace
+                ),
+            )
         return result
 
     def _create(self, body, create_namespace):
-        try:
-            self.core_v1.create_namespaced_secret(self.namespace, body)
+        def create():
+            return self.client.create(self._secrets(), body, namespace=self.namespace)
+
+        if self._call("writing " + self.where, create, missing=_NOT_FOUND) is not _NOT_FOUND:
             return
-        except ApiException as exc:
-            if exc.status != 404 or not create_namespace:
-                if exc.status == 404:
-                    raise StateBackendError(
-                        "namespace %r does not exist in the management cluster; create it or "
-                        "allow create_namespace" % self.namespace
-                    )
-                raise
-        self.core_v1.create_namespace(
-            {
-                "apiVersion": "v1",
-                "kind": "Namespace",
-                "metadata": {
-                    "name": self.namespace,
-                    "labels": {"app.kubernetes.io/managed-by": MANAGED_BY},
-                },
-            }
+        if not create_namespace:
+            raise StateBackendError(
+                "namespace %r does not exist in the management cluster; create it or "
+                "allow create_namespace" % self.namespace
+            )
+        namespace = {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {
+                "name": self.namespace,
+                "labels": {"app.kubernetes.io/managed-by": MANAGED_BY},
+            },
+        }
+        self._call(
+            "creating namespace %s" % self.namespace,
+            lambda: self.client.create(self.client.resource("Namespace", "v1"), namespace),
         )
-        self.core_v1.create_namespaced_secret(self.namespace, body)
+        self._call("writing " + self.where, create)
 
 
 # ---------------------------------------------------------------------------
@@ -474,6 +457,18 @@ def configmap_data(obj, where):
     return dict((str(k), "" if v is None else str(v)) for k, v in obj.items())
 
 
+def _networks(value, where):
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise StateBackendError("%s: expected a list of CIDR strings, got %r" % (where, value))
+    nets = []
+    for text in value:
+        try:
+            nets.append(ipaddress.ip_network(text, strict=True))
+        except ValueError as exc:
+            raise StateBackendError("%s: %r is not a network CIDR (%s)" % (where, text, exc))
+    return nets
+
+
 def _split_cidrs(text):
     return [part for part in re.split(r"[\s,]+", text.strip()) if part]
 
@@ -495,9 +490,10 @@ def parse_cilium_config(obj, where="cilium-config"):
             "%s: cluster-name is the chart default 'default'; this cluster was never given a "
             "mesh identity, so there is nothing to recover" % where
         )
-    if not _CLUSTER_NAME_RE.match(name):
+    if not mesh_rules.is_cluster_name(name):
         raise StateBackendError(
-            "%s: cluster-name %r is not a valid Cilium cluster name" % (where, name)
+            "%s: cluster-name %r is not a valid Cilium cluster name; allowed: %s"
+            % (where, name, mesh_rules.CLUSTER_NAME_ALLOWED)
         )
     at = "%s (cluster %s)" % (where, name)
     mcc_text = data.get("max-connected-clusters", "255").strip() or "255"
@@ -505,8 +501,11 @@ def parse_cilium_config(obj, where="cilium-config"):
         mcc = int(mcc_text)
     except ValueError:
         mcc = None
-    if mcc not in ALLOWED_MAX_CONNECTED:
-        raise StateBackendError("%s: max-connected-clusters %r is not 255 or 511" % (at, mcc_text))
+    if mcc not in mesh_rules.MAX_CONNECTED_CLUSTERS:
+        raise StateBackendError(
+            "%s: max-connected-clusters %r is not %s"
+            % (at, mcc_text, " or ".join(str(v) for v in mesh_rules.MAX_CONNECTED_CLUSTERS))
+        )
     id_text = data.get("cluster-id", "").strip()
     try:
         cid = int(id_text)
@@ -642,8 +641,7 @@ def state_from_cluster_facts(facts_list, service_cidr_prefix=None, service_cidr_
             missing[name] = gaps
         clusters[name] = entry
     state = {"format": STATE_FORMAT, "max_connected_clusters": mcc, "clusters": clusters}
-    validate_state(state, "recovered state")
-    return {"state": state, "missing": missing}
+    return {"state": checked_state(state, "recovered state"), "missing": missing}
 
 
 def merge_states(base, recovered, prefer="fail"):
@@ -655,7 +653,7 @@ def merge_states(base, recovered, prefer="fail"):
     """
     if base is None:
         return copy.deepcopy(recovered)
-    validate_state(base, "stored state")
+    base = checked_state(base, "stored state")
     if base["max_connected_clusters"] != recovered["max_connected_clusters"]:
         raise StateBackendError(
             "stored state has max_connected_clusters %d but the live clusters run %d"
@@ -677,8 +675,7 @@ def merge_states(base, recovered, prefer="fail"):
                 )
             stored[key] = copy.deepcopy(live[key])
         stored["active"] = True
-    validate_state(merged, "merged state")
-    return merged
+    return checked_state(merged, "merged state")
 
 
 # ---------------------------------------------------------------------------
@@ -686,72 +683,107 @@ def merge_states(base, recovered, prefer="fail"):
 # ---------------------------------------------------------------------------
 
 
-def core_v1_from_kubeconfig(kubeconfig, context=None):
-    if not HAS_KUBERNETES:
+def _kubeconfig_paths(kubeconfig):
+    return [os.path.expanduser(p) for p in kubeconfig.split(os.pathsep) if p]
+
+
+def _where_auth(auth):
+    kubeconfig = auth.get("kubeconfig")
+    if isinstance(kubeconfig, dict):
+        source = "the kubeconfig given as a mapping"
+    elif kubeconfig:
+        source = "kubeconfig %s" % kubeconfig
+    elif auth.get("host"):
+        source = "host %s" % auth["host"]
+    else:
+        source = "the default kubeconfig (KUBECONFIG or ~/.kube/config) or in-cluster config"
+    if auth.get("context"):
+        return "context %r from %s" % (auth["context"], source)
+    return source
+
+
+def connect(auth, what):
+    """kubernetes.core's client (``K8SClient``) for the options of ``k8s_auth_options``.
+
+    ``auth`` holds those options (None values are left to kubernetes.core's defaults and
+    K8S_AUTH_* environment variables). kubernetes.core discovers the API while it connects,
+    so ``what`` names the step that needed the client ("reading Secret ns/name") in the
+    message of an unreachable server.
+    """
+    if not HAS_KUBERNETES or not HAS_K8S_CORE:
         raise StateBackendError(missing_kubernetes_message())
-    if not kubeconfig or not os.path.isfile(kubeconfig):
-        raise StateBackendError("kubeconfig %r does not exist" % (kubeconfig,))
+    auth = dict((k, v) for k, v in (auth or {}).items() if v is not None)
+    kubeconfig = auth.get("kubeconfig")
+    if isinstance(kubeconfig, str):
+        for path in _kubeconfig_paths(kubeconfig):
+            if not os.path.isfile(path):
+                raise StateBackendError("kubeconfig %r does not exist" % (path,))
     try:
-        api_client = k8s_config.new_client_from_config(config_file=kubeconfig, context=context)
-    except Exception as exc:  # the library raises several types for one bad file
+        return get_api_client(**auth)
+    except CoreException as exc:
+        raise StateBackendError("cannot load %s: %s" % (_where_auth(auth), exc))
+    except ApiException as exc:
+        raise api_error("%s: discovering the API" % what, exc)
+    except (ConnectionError, TimeoutError, socket.gaierror) as exc:
+        raise unreachable(what, exc)
+    except Exception as exc:  # urllib3's errors, YAML errors of a broken kubeconfig, ...
+        if type(exc).__module__.split(".")[0] == "urllib3":
+            raise unreachable(what, exc)
         raise StateBackendError(
-            "cannot load context %r from kubeconfig %s: %s" % (context, kubeconfig, exc)
+            "cannot load %s: %s: %s" % (_where_auth(auth), type(exc).__name__, exc)
         )
-    return k8s_client.CoreV1Api(api_client)
 
 
 def kubeconfig_contexts(kubeconfig):
-    """Names of the contexts in a kubeconfig file (sorted)."""
+    """Names of the contexts of a kubeconfig (a path, paths joined by ':', a mapping, or
+    None for KUBECONFIG / ~/.kube/config), sorted."""
     if not HAS_KUBERNETES:
         raise StateBackendError(missing_kubernetes_message())
-    if not kubeconfig or not os.path.isfile(kubeconfig):
-        raise StateBackendError("kubeconfig %r does not exist" % (kubeconfig,))
-    try:
-        contexts, dummy = k8s_config.list_kube_config_contexts(config_file=kubeconfig)
-    except Exception as exc:  # ConfigException, YAML errors, ...
-        raise StateBackendError("cannot read kubeconfig %s: %s" % (kubeconfig, exc))
-    return sorted(c.get("name") for c in contexts or [] if c.get("name"))
-
-
-def read_cluster_facts(core_v1, source, cilium_namespace="kube-system"):
-    """Read what recovery needs from one live cluster (cilium-config and two Services)."""
-
-    def _read(call, what):
+    if isinstance(kubeconfig, dict):
+        contexts = kubeconfig.get("contexts") or []
+    else:
+        for path in _kubeconfig_paths(kubeconfig or ""):
+            if not os.path.isfile(path):
+                raise StateBackendError("kubeconfig %r does not exist" % (path,))
         try:
-            return call()
-        except ApiException as exc:
-            if exc.status == 404:
-                return None
+            contexts, dummy = k8s_config.list_kube_config_contexts(config_file=kubeconfig)
+        except Exception as exc:  # ConfigException, YAML errors, ...
             raise StateBackendError(
-                "%s: reading %s failed: HTTP %s %s" % (source, what, exc.status, exc.reason or "")
+                "cannot read kubeconfig %s: %s" % (kubeconfig or "(default)", exc)
             )
-        except Exception as exc:  # urllib3/socket errors
-            raise unreachable("%s: reading %s" % (source, what), exc)
+    return sorted(c.get("name") for c in contexts or [] if isinstance(c, dict) and c.get("name"))
 
-    cm = _read(
-        lambda: core_v1.read_namespaced_config_map(CILIUM_CONFIG_NAME, cilium_namespace),
-        "ConfigMap %s/%s" % (cilium_namespace, CILIUM_CONFIG_NAME),
-    )
+
+def _read_object(client, kind, namespace, name, source):
+    """The object as a mapping, or None when it does not exist."""
+    what = "%s: reading %s %s/%s" % (source, kind, namespace, name)
+    try:
+        return client.get(client.resource(kind, "v1"), name=name, namespace=namespace).to_dict()
+    except ApiException as exc:
+        if exc.status == 404:
+            return None
+        raise api_error(what, exc)
+    except Exception as exc:  # urllib3/socket errors
+        raise unreachable(what, exc)
+
+
+def read_cluster_facts(client, source, cilium_namespace="kube-system"):
+    """Read what recovery needs from one live cluster (cilium-config and two Services)."""
+    cm = _read_object(client, "ConfigMap", cilium_namespace, CILIUM_CONFIG_NAME, source)
     if cm is None:
         raise StateBackendError(
             "%s: ConfigMap %s/%s not found; is Cilium installed in that namespace?"
             % (source, cilium_namespace, CILIUM_CONFIG_NAME)
         )
-    facts = {"source": source, "cilium_config": dict(cm.data or {})}
-    svc = _read(
-        lambda: core_v1.read_namespaced_service("kubernetes", "default"),
-        "Service default/kubernetes",
-    )
-    if svc is not None and svc.spec is not None:
-        # cluster_ips in newer kubernetes clients (pydantic models), cluster_i_ps in older ones
-        ips = getattr(svc.spec, "cluster_ips", None) or getattr(svc.spec, "cluster_i_ps", None)
-        facts["kubernetes_service_ips"] = list(ips or [svc.spec.cluster_ip])
-    mesh = _read(
-        lambda: core_v1.read_namespaced_service(CLUSTERMESH_SERVICE_NAME, cilium_namespace),
-        "Service %s/%s" % (cilium_namespace, CLUSTERMESH_SERVICE_NAME),
-    )
-    if mesh is not None and mesh.spec is not None:
-        ports = [p.node_port for p in mesh.spec.ports or [] if p.node_port]
-        if ports:
-            facts["clustermesh_nodeport"] = ports[0]
+    facts = {"source": source, "cilium_config": dict(cm.get("data") or {})}
+    svc = _read_object(client, "Service", "default", "kubernetes", source)
+    spec = (svc or {}).get("spec") or {}
+    ips = spec.get("clusterIPs") or [spec.get("clusterIP")]
+    if svc is not None and any(ips):
+        facts["kubernetes_service_ips"] = [ip for ip in ips if ip]
+    mesh = _read_object(client, "Service", cilium_namespace, CLUSTERMESH_SERVICE_NAME, source)
+    ports = [p.get("nodePort") for p in ((mesh or {}).get("spec") or {}).get("ports") or []]
+    ports = [p for p in ports if p]
+    if ports:
+        facts["clustermesh_nodeport"] = ports[0]
     return facts

@@ -29,8 +29,11 @@ author:
   - edgemesh maintainers (@edgemesh)
 requirements:
   - kubernetes (Python library) for O(action=get), O(action=put) and O(contexts)
+  - the kubernetes.core collection (its client and its authentication options)
+  - netaddr (Python library)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - kubernetes.core.k8s_auth_options
 attributes:
   check_mode:
     support: full
@@ -41,21 +44,16 @@ attributes:
     platforms: posix
 options:
   action:
-    description: What to do.
+    description:
+      - What to do.
+      - The management cluster (O(action=get), O(action=put)) is reached with the shared
+        kubernetes.core authentication options (O(kubeconfig), O(context), O(host),
+        O(api_key), O(validate_certs), ...) and their E(K8S_AUTH_*) environment variables,
+        exactly as kubernetes.core's own modules read them. O(action=recover) uses the
+        same options with each of O(contexts) in turn.
     type: str
     required: true
     choices: [get, put, recover]
-  kubeconfig:
-    description:
-      - Kubeconfig of the management cluster (O(action=get)/O(action=put)) or holding the
-        contexts of O(contexts) (O(action=recover)).
-      - Defaults to the environment variable E(K8S_AUTH_KUBECONFIG), then E(KUBECONFIG).
-    type: path
-  context:
-    description:
-      - Context of O(kubeconfig) that reaches the management cluster; default is the
-        kubeconfig's current context. Defaults to E(K8S_AUTH_CONTEXT).
-    type: str
   namespace:
     description: Namespace of the state Secret in the management cluster.
     type: str
@@ -155,6 +153,12 @@ options:
     default: fail
     choices: [fail, live]
 notes:
+  - The state is checked by the collection's one state schema (C(mesh_state_schema)) both
+    when it is stored and when it is read; a state it refuses is an error naming the
+    cluster, the key, the value and what is allowed.
+  - Without O(kubeconfig), O(host) or their environment variables, kubernetes.core first
+    tries the in-cluster configuration (a pod's service account), then E(KUBECONFIG) or
+    C(~/.kube/config).
   - The Secret carries the label C(app.kubernetes.io/managed-by=edgemesh.cluster_mesh); a
     Secret of that name without it is never read or overwritten.
   - Writes use the C(resourceVersion) that was read, so two jobs writing at once make one
@@ -228,28 +232,28 @@ missing:
   type: dict
 """
 
+import copy
 import glob
 import json
 import os
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 
 from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import state_backend as sb
 
 
-def _kubeconfig(module):
-    path = module.params["kubeconfig"] or os.environ.get("KUBECONFIG", "").split(os.pathsep)[0]
-    if not path:
-        module.fail_json(
-            msg="no kubeconfig: set kubeconfig, K8S_AUTH_KUBECONFIG or KUBECONFIG "
-            "(in AWX, attach the 'edgemesh cluster mesh' credential)"
-        )
-    return path
+def _auth(module, **override):
+    """The kubernetes.core authentication options the task gave (others: their defaults)."""
+    auth = dict((key, module.params.get(key)) for key in AUTH_ARG_SPEC)
+    auth.update(override)
+    return auth
 
 
 def _backend(module):
-    api = sb.core_v1_from_kubeconfig(_kubeconfig(module), module.params["context"])
-    return sb.SecretStateBackend(api, module.params["namespace"], module.params["name"])
+    backend_where = "Secret %s/%s" % (module.params["namespace"], module.params["name"])
+    client = sb.connect(_auth(module), "reading " + backend_where)
+    return sb.SecretStateBackend(client, module.params["namespace"], module.params["name"])
 
 
 def do_get(module):
@@ -335,17 +339,19 @@ def do_recover(module):
     p = module.params
     facts = [dict((k, v) for k, v in c.items() if v is not None) for c in p["clusters"] or []]
     if p["contexts"]:
-        kubeconfig = _kubeconfig(module)
-        known = sb.kubeconfig_contexts(kubeconfig)
+        known = sb.kubeconfig_contexts(p["kubeconfig"] or os.environ.get("K8S_AUTH_KUBECONFIG"))
         unknown = [c for c in p["contexts"] if c not in known]
         if unknown:
             module.fail_json(
-                msg="contexts %s are not in kubeconfig %s (it has: %s)"
-                % (", ".join(unknown), kubeconfig, ", ".join(known) or "none")
+                msg="contexts %s are not in the kubeconfig (it has: %s)"
+                % (", ".join(unknown), ", ".join(known) or "none")
             )
         for context in p["contexts"]:
-            api = sb.core_v1_from_kubeconfig(kubeconfig, context)
-            facts.append(sb.read_cluster_facts(api, "context %s" % context, p["cilium_namespace"]))
+            source = "context %s" % context
+            client = sb.connect(
+                _auth(module, context=context), "%s: reading %s" % (source, sb.CILIUM_CONFIG_NAME)
+            )
+            facts.append(sb.read_cluster_facts(client, source, p["cilium_namespace"]))
     if not facts:
         module.fail_json(msg="recover needs contexts or clusters")
     recovered = sb.state_from_cluster_facts(
@@ -365,11 +371,10 @@ def do_recover(module):
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
+    argument_spec = copy.deepcopy(AUTH_ARG_SPEC)
+    argument_spec.update(
+        dict(
             action=dict(type="str", required=True, choices=["get", "put", "recover"]),
-            kubeconfig=dict(type="path", fallback=(env_fallback, ["K8S_AUTH_KUBECONFIG"])),
-            context=dict(type="str", fallback=(env_fallback, ["K8S_AUTH_CONTEXT"])),
             namespace=dict(type="str", default="edgemesh-system"),
             name=dict(type="str", default="edgemesh-state"),
             create_namespace=dict(type="bool", default=True),
@@ -397,9 +402,9 @@ def main():
             service_cidr_prefix=dict(type="int"),
             service_cidr_prefix_v6=dict(type="int"),
             prefer=dict(type="str", default="fail", choices=["fail", "live"]),
-        ),
-        supports_check_mode=True,
+        )
     )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     handlers = {"get": do_get, "put": do_put, "recover": do_recover}
     try:
         result = handlers[module.params["action"]](module)

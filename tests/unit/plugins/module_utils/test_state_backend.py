@@ -1,11 +1,13 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Unit tests of plugins/module_utils/state_backend.py.
 
-No Kubernetes API server exists here. ``StandInCoreV1`` below is a stand-in for
-``kubernetes.client.CoreV1Api`` at the edge of these tests: it keeps Secrets in a dict,
-returns the real ``kubernetes.client.V1Secret`` models and raises the real
-``ApiException`` with the status codes an API server uses (404, 409 on a stale
-resourceVersion), so the backend's own logic is what is exercised.
+No Kubernetes API server exists here. The ``kubernetes_api`` fixture
+(tests/unit/plugins/conftest.py) puts a stand-in for the API server in the place of the
+dynamic client under kubernetes.core's real ``K8SClient``: it keeps objects in a dict,
+returns real ``ResourceInstance`` objects and raises the real dynamic-client exceptions
+with the status codes an API server uses (404, 409 on a stale resourceVersion), so the
+backend's own logic and kubernetes.core's client and auth handling are what is exercised.
+The state's rules themselves are tested in test_mesh_state_schema.py.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -16,12 +18,13 @@ import base64
 import copy
 import json
 import os
+import re
 import stat
 
 import pytest
 import yaml
-from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
+from kubernetes.dynamic.exceptions import api_exception
 
 from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import state_backend as sb
 
@@ -61,60 +64,6 @@ def a_state(**clusters):
     return state
 
 
-class StandInCoreV1:
-    """Stand-in for kubernetes.client.CoreV1Api (Secrets and Namespaces only)."""
-
-    def __init__(self, namespaces=("kube-system",)):
-        self.namespaces = set(namespaces)
-        self.secrets = {}
-        self.version = 100
-        self.calls = []
-
-    def read_namespaced_secret(self, name, namespace):
-        self.calls.append(("read", namespace, name))
-        if (namespace, name) not in self.secrets:
-            raise ApiException(status=404, reason="Not Found")
-        return copy.deepcopy(self.secrets[(namespace, name)])
-
-    def _store(self, namespace, body):
-        self.version += 1
-        meta = body["metadata"]
-        self.secrets[(namespace, meta["name"])] = k8s.V1Secret(
-            api_version="v1",
-            kind="Secret",
-            type=body["type"],
-            data=dict(body["data"]),
-            metadata=k8s.V1ObjectMeta(
-                name=meta["name"],
-                namespace=namespace,
-                labels=dict(meta.get("labels") or {}),
-                annotations=dict(meta.get("annotations") or {}),
-                resource_version=str(self.version),
-            ),
-        )
-
-    def create_namespaced_secret(self, namespace, body):
-        self.calls.append(("create", namespace, body["metadata"]["name"]))
-        if namespace not in self.namespaces:
-            raise ApiException(status=404, reason="Not Found")
-        if (namespace, body["metadata"]["name"]) in self.secrets:
-            raise ApiException(status=409, reason="AlreadyExists")
-        self._store(namespace, body)
-
-    def replace_namespaced_secret(self, name, namespace, body):
-        self.calls.append(("replace", namespace, name))
-        current = self.secrets.get((namespace, name))
-        if current is None:
-            raise ApiException(status=404, reason="Not Found")
-        if body["metadata"].get("resourceVersion") != current.metadata.resource_version:
-            raise ApiException(status=409, reason="Conflict")
-        self._store(namespace, body)
-
-    def create_namespace(self, body):
-        self.calls.append(("create-namespace", body["metadata"]["name"]))
-        self.namespaces.add(body["metadata"]["name"])
-
-
 # --- state validation -------------------------------------------------------------
 
 
@@ -129,33 +78,64 @@ def test_valid_state_round_trips_byte_stable():
 @pytest.mark.parametrize(
     "mutate, message",
     [
-        (lambda s: s.update(format=2), "unsupported format 2"),
-        (lambda s: s.update(max_connected_clusters=300), "must be 255 or 511"),
-        (lambda s: s.update(clusters=[]), "'clusters' must be a mapping"),
-        (lambda s: s["clusters"].update(x=[]), "cluster 'x': entry must be a mapping"),
-        (lambda s: s["clusters"]["us-core"].update(id=0), "id must be an integer 1..255"),
-        (lambda s: s["clusters"]["us-core"].update(id=True), "id must be an integer"),
-        (lambda s: s["clusters"]["us-core"].update(id=1), "id 1 is also held by cluster 'eu-core'"),
-        (lambda s: s["clusters"]["us-core"].update(pod_cidrs="10.2.0.0/16"), "expected a list"),
-        (lambda s: s["clusters"]["us-core"].update(pod_cidrs=["10.2.0.1/16"]), "is not a network"),
+        (lambda s: s.update(format=2), "format 2 is not supported; allowed: 1"),
+        (
+            lambda s: s.update(max_connected_clusters=300),
+            "max_connected_clusters 300 is not allowed; allowed: 255 or 511",
+        ),
+        (lambda s: s.update(clusters=[]), "'clusters' must be an object keyed by cluster name"),
+        (lambda s: s["clusters"].update(x=[]), "cluster 'x': expected an object, got list"),
+        (
+            lambda s: s["clusters"]["us-core"].update(id=0),
+            "cluster 'us-core': id 0 is not allowed; allowed: 1-255",
+        ),
+        (lambda s: s["clusters"]["us-core"].update(id=True), "id True is not allowed"),
+        (
+            lambda s: s["clusters"]["us-core"].update(id=1),
+            "cluster ID 1 is claimed by clusters 'eu-core' and 'us-core'",
+        ),
+        (
+            lambda s: s["clusters"]["us-core"].update(pod_cidrs="10.2.0.0/16"),
+            "pod_cidrs '10.2.0.0/16' is not a list",
+        ),
+        (
+            lambda s: s["clusters"]["us-core"].update(pod_cidrs=["10.2.0.1/16"]),
+            "pod_cidrs entry '10.2.0.1/16' has host bits set",
+        ),
         (
             lambda s: s["clusters"]["us-core"].update(pod_cidrs=["10.1.128.0/17"]),
-            "pod_cidrs 10.1.128.0/17 overlaps 10.1.0.0/16 of cluster 'eu-core'",
+            "cluster 'eu-core' pod CIDR 10.1.0.0/16 overlaps cluster 'us-core' pod CIDR "
+            "10.1.128.0/17",
         ),
-        (lambda s: s["clusters"]["us-core"].update(clustermesh_nodeport=70000), "must be a port"),
-        (lambda s: s["clusters"]["us-core"].update(active="yes"), "active must be true or false"),
+        (
+            lambda s: s["clusters"]["us-core"].update(clustermesh_nodeport=70000),
+            "clustermesh_nodeport 70000 is not allowed; allowed: 30000-32767",
+        ),
+        (
+            lambda s: s["clusters"]["us-core"].update(clustermesh_nodeport=8080),
+            "clustermesh_nodeport 8080 is not allowed; allowed: 30000-32767",
+        ),
+        (
+            lambda s: s["clusters"]["us-core"].update(active="yes"),
+            "active 'yes' is not allowed; allowed: true or false",
+        ),
     ],
 )
 def test_invalid_state_is_a_clear_error(mutate, message):
+    """The backend refuses what the one schema (mesh_state_schema) refuses, with its text."""
     state = a_state()
     mutate(state)
-    with pytest.raises(sb.StateBackendError, match=message.replace("(", r"\(").replace(".", r"\.")):
-        sb.validate_state(state)
+    with pytest.raises(sb.StateBackendError, match=re.escape(message)):
+        sb.load_state(json.dumps(state), "Secret ns/s key mesh-state.json")
+    with pytest.raises(sb.StateBackendError, match="^state to store: .*" + re.escape(message)):
+        sb.build_payload(state=state)
 
 
 def test_load_state_rejects_bad_json():
     with pytest.raises(sb.StateBackendError, match="not valid JSON"):
         sb.load_state("{nope", "Secret x")
+    with pytest.raises(sb.StateBackendError, match="Secret x: empty"):
+        sb.load_state("", "Secret x")
 
 
 def test_overwrite_problems_allows_release_and_additions_but_not_renumbering():
@@ -236,12 +216,12 @@ def test_decode_rejects_non_base64():
         sb.decode_data({"mesh-state.json": "%%%"})
 
 
-# --- Secret backend against the stand-in API ---------------------------------------
+# --- Secret backend against the stand-in API server -----------------------------------
 
 
-def test_write_creates_namespace_and_secret_then_reads_back():
-    api = StandInCoreV1()
-    backend = sb.SecretStateBackend(api, "edgemesh-system", "edgemesh-state")
+def test_write_creates_namespace_and_secret_then_reads_back(kubernetes_api):
+    api = kubernetes_api.add(namespaces=["kube-system"])
+    backend = sb.SecretStateBackend(api.client, "edgemesh-system", "edgemesh-state")
     assert backend.read() == ({}, None)
     result = backend.write(sb.build_payload(state=a_state(), ca_cert=CA_CERT, ca_key=CA_KEY))
     assert result == {
@@ -249,24 +229,24 @@ def test_write_creates_namespace_and_secret_then_reads_back():
         "created": True,
         "changed_keys": ["mesh-ca.crt", "mesh-ca.key", "mesh-state.json"],
     }
-    assert ("create-namespace", "edgemesh-system") in api.calls
+    assert ("create", "Namespace", None, "edgemesh-system") in api.calls
     secret = api.secrets[("edgemesh-system", "edgemesh-state")]
-    assert secret.type == "Opaque"
-    assert secret.metadata.labels == {"app.kubernetes.io/managed-by": "edgemesh.cluster_mesh"}
+    assert secret["type"] == "Opaque"
+    assert secret["metadata"]["labels"] == {"app.kubernetes.io/managed-by": "edgemesh.cluster_mesh"}
     payload, version = backend.read()
-    assert version == secret.metadata.resource_version
+    assert version == secret["metadata"]["resourceVersion"]
     assert sb.split_payload(payload)["state"] == a_state()
 
 
-def test_write_without_namespace_creation_is_a_clear_error():
-    backend = sb.SecretStateBackend(StandInCoreV1(), "missing", "edgemesh-state")
+def test_write_without_namespace_creation_is_a_clear_error(kubernetes_api):
+    backend = sb.SecretStateBackend(kubernetes_api.add().client, "missing", "edgemesh-state")
     with pytest.raises(sb.StateBackendError, match="namespace 'missing' does not exist"):
         backend.write(sb.build_payload(state=a_state()), create_namespace=False)
 
 
-def test_write_is_idempotent_and_merges_keys():
-    api = StandInCoreV1(namespaces=["edgemesh-system"])
-    backend = sb.SecretStateBackend(api, "edgemesh-system", "s")
+def test_write_is_idempotent_and_merges_keys(kubernetes_api):
+    api = kubernetes_api.add(namespaces=["edgemesh-system"])
+    backend = sb.SecretStateBackend(api.client, "edgemesh-system", "s")
     backend.write(sb.build_payload(state=a_state()))
     again = backend.write(sb.build_payload(state=a_state()))
     assert again == {"changed": False, "created": False, "changed_keys": []}
@@ -275,23 +255,23 @@ def test_write_is_idempotent_and_merges_keys():
         sb.build_payload(cluster_files={("kubeconfig", "eu-core"): "apiVersion: v1\n"})
     )
     assert upd["changed_keys"] == ["kubeconfig.eu-core"]
+    assert api.calls[-1][:2] == ("replace", "Secret")
     parts = sb.split_payload(backend.read()[0])
     assert parts["state"] == a_state()
     assert parts["cluster_files"] == {("kubeconfig", "eu-core"): "apiVersion: v1\n"}
 
 
-def test_check_mode_reports_but_does_not_write():
-    api = StandInCoreV1(namespaces=["ns"])
-    backend = sb.SecretStateBackend(api, "ns", "s")
+def test_check_mode_reports_but_does_not_write(kubernetes_api):
+    api = kubernetes_api.add(namespaces=["ns"])
+    backend = sb.SecretStateBackend(api.client, "ns", "s")
     result = backend.write(sb.build_payload(state=a_state()), check_mode=True)
     assert result["changed"] is True and result["created"] is True
     assert api.secrets == {}
-    assert [c[0] for c in api.calls] == ["read"]
+    assert [c[0] for c in api.calls] == ["get"]
 
 
-def test_write_refuses_renumbering_unless_forced():
-    api = StandInCoreV1(namespaces=["ns"])
-    backend = sb.SecretStateBackend(api, "ns", "s")
+def test_write_refuses_renumbering_unless_forced(kubernetes_api):
+    backend = sb.SecretStateBackend(kubernetes_api.add(namespaces=["ns"]).client, "ns", "s")
     backend.write(sb.build_payload(state=a_state()))
     fresh = a_state()
     fresh["clusters"]["eu-core"]["id"], fresh["clusters"]["us-core"]["id"] = 2, 1
@@ -303,50 +283,75 @@ def test_write_refuses_renumbering_unless_forced():
     assert sb.split_payload(backend.read()[0])["state"] == fresh
 
 
-def test_concurrent_writer_is_a_conflict_not_a_lost_update():
-    api = StandInCoreV1(namespaces=["ns"])
-    backend = sb.SecretStateBackend(api, "ns", "s")
+def test_concurrent_writer_is_a_conflict_not_a_lost_update(kubernetes_api):
+    api = kubernetes_api.add(namespaces=["ns"])
+    backend = sb.SecretStateBackend(api.client, "ns", "s")
     backend.write(sb.build_payload(state=a_state()))
-    real_read = api.read_namespaced_secret
-
-    def read_then_someone_writes(name, namespace):
-        secret = real_read(name, namespace)
-        api.version += 1  # another job replaced the Secret after our read
-        api.secrets[(namespace, name)].metadata.resource_version = str(api.version)
-        return secret
-
-    api.read_namespaced_secret = read_then_someone_writes
+    # another job replaces the Secret after our read, before our replace
+    api.intercept("replace", "Secret", lambda namespace, name: api.touch("Secret", namespace, name))
     with pytest.raises(sb.StateBackendError, match="changed by someone else .*409"):
         backend.write(sb.build_payload(cluster_files={("kubeconfig", "eu-core"): "x: y\n"}))
+    sent = [c for c in api.calls if c[0] == "replace"]
+    assert len(sent) == 1  # refused, not retried over the other writer's update
 
 
-def test_foreign_secret_is_not_touched():
-    api = StandInCoreV1(namespaces=["ns"])
-    api._store("ns", {"type": "Opaque", "data": {}, "metadata": {"name": "s"}})
+def test_concurrent_first_writers_conflict_too(kubernetes_api):
+    api = kubernetes_api.add(namespaces=["ns"])
+
+    def someone_created_it(namespace, name):
+        api.add(
+            {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": {"name": name, "namespace": namespace},
+                "data": {},
+            }
+        )
+
+    api.intercept("create", "Secret", someone_created_it)
+    with pytest.raises(sb.StateBackendError, match="changed by someone else .*409"):
+        sb.SecretStateBackend(api.client, "ns", "s").write(sb.build_payload(state=a_state()))
+
+
+def test_foreign_secret_is_not_touched(kubernetes_api):
+    api = kubernetes_api.add(namespaces=["ns"])
+    api.add(
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "type": "Opaque",
+            "data": {},
+            "metadata": {"name": "s", "namespace": "ns"},
+        }
+    )
     with pytest.raises(sb.StateBackendError, match="not managed by edgemesh.cluster_mesh"):
-        sb.SecretStateBackend(api, "ns", "s").read()
+        sb.SecretStateBackend(api.client, "ns", "s").read()
 
 
-def test_api_errors_are_messages():
-    class Forbidden(StandInCoreV1):
-        def read_namespaced_secret(self, name, namespace):
-            raise ApiException(status=403, reason="Forbidden")
+def test_api_errors_are_messages(kubernetes_api):
+    forbidden = kubernetes_api.add(namespaces=["ns"])
 
+    def refuse(namespace, name):
+        raise api_exception(ApiException(status=403, reason="Forbidden"))
+
+    forbidden.intercept("get", "Secret", refuse)
     with pytest.raises(
         sb.StateBackendError, match="reading Secret ns/s failed: HTTP 403 Forbidden"
     ):
-        sb.SecretStateBackend(Forbidden(), "ns", "s").read()
+        sb.SecretStateBackend(forbidden.client, "ns", "s").read()
 
-    class Down(StandInCoreV1):
-        def read_namespaced_secret(self, name, namespace):
-            raise ConnectionRefusedError(111, "Connection refused")
+    down = kubernetes_api.add(host="https://down.stand-in.invalid", namespaces=["ns"])
 
+    def refused(namespace, name):
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    down.intercept("get", "Secret", refused)
     with pytest.raises(
         sb.StateBackendError, match="reading Secret ns/s: the API server could not be reached"
     ):
-        sb.SecretStateBackend(Down(), "ns", "s").read()
+        sb.SecretStateBackend(down.client, "ns", "s").read()
     with pytest.raises(sb.StateBackendError, match="needs a namespace and a name"):
-        sb.SecretStateBackend(StandInCoreV1(), "", "s")
+        sb.SecretStateBackend(forbidden.client, "", "s")
 
 
 # --- private files ------------------------------------------------------------------
@@ -522,12 +527,18 @@ def test_recovery_detects_mesh_inconsistencies():
     with pytest.raises(sb.StateBackendError, match="max-connected-clusters 511 differs from 255"):
         sb.state_from_cluster_facts([{"cilium_config": core}, {"cilium_config": wide}])
     clash = _core_data(cluster_name="us-core", cluster_id="1", cluster_pool_ipv4_cidr="10.3.0.0/16")
-    with pytest.raises(sb.StateBackendError, match="id 1 is also held by cluster 'eu-core'"):
+    with pytest.raises(
+        sb.StateBackendError, match="cluster ID 1 is claimed by clusters 'eu-core' and 'us-core'"
+    ):
         sb.state_from_cluster_facts([{"cilium_config": core}, {"cilium_config": clash}])
     overlap = _core_data(
         cluster_name="us-core", cluster_id="3", cluster_pool_ipv4_cidr="10.1.64.0/18"
     )
-    with pytest.raises(sb.StateBackendError, match="overlaps 10.1.0.0/16 of cluster 'eu-core'"):
+    with pytest.raises(
+        sb.StateBackendError,
+        match="cluster 'eu-core' pod CIDR 10.1.0.0/16 overlaps cluster 'us-core' pod CIDR "
+        "10.1.64.0/18",
+    ):
         sb.state_from_cluster_facts([{"cilium_config": core}, {"cilium_config": overlap}])
     with pytest.raises(sb.StateBackendError, match="at least one cluster"):
         sb.state_from_cluster_facts([])
@@ -580,69 +591,112 @@ def test_merge_conflict_fails_or_prefers_live():
     assert sb.merge_states(None, recovered) == recovered
 
 
-# --- live reading helpers, against a stand-in that serves the recorded ConfigMap -------
+# --- live reading helpers, against a stand-in API server serving the recorded ConfigMap ---
 
 
-class StandInClusterApi:
-    """Stand-in for CoreV1Api of a workload cluster: serves a recorded cilium-config."""
+def workload_cluster(servers, cm_data, service_ips=("172.16.0.1",), nodeport=32379):
+    """A stand-in API server of a workload cluster with a recorded cilium-config."""
+    api = servers.add(host="https://workload-%d.stand-in.invalid" % len(servers.servers))
+    if cm_data is not None:
+        api.add(
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": "cilium-config", "namespace": "kube-system"},
+                "data": dict(cm_data),
+            }
+        )
+    api.add(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "kubernetes", "namespace": "default"},
+            "spec": {"clusterIP": service_ips[0], "clusterIPs": list(service_ips)},
+        }
+    )
+    if nodeport:
+        api.add(
+            {
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": {"name": "clustermesh-apiserver", "namespace": "kube-system"},
+                "spec": {"ports": [{"port": 2379, "nodePort": nodeport}]},
+            }
+        )
+    return api
 
-    def __init__(self, cm_data, service_ips=("172.16.0.1",), nodeport=32379):
-        self.cm_data = cm_data
-        self.service_ips = list(service_ips)
-        self.nodeport = nodeport
 
-    def read_namespaced_config_map(self, name, namespace):
-        if (namespace, name) != ("kube-system", "cilium-config") or self.cm_data is None:
-            raise ApiException(status=404, reason="Not Found")
-        return k8s.V1ConfigMap(data=dict(self.cm_data))
-
-    def read_namespaced_service(self, name, namespace):
-        if (namespace, name) == ("default", "kubernetes"):
-            return k8s.V1Service(
-                spec=k8s.V1ServiceSpec(cluster_ip=self.service_ips[0], cluster_ips=self.service_ips)
-            )
-        if (namespace, name) == ("kube-system", "clustermesh-apiserver") and self.nodeport:
-            port = k8s.V1ServicePort(port=2379, node_port=self.nodeport)
-            return k8s.V1Service(spec=k8s.V1ServiceSpec(ports=[port]))
-        raise ApiException(status=404, reason="Not Found")
-
-
-def test_read_cluster_facts_feeds_recovery():
-    api = StandInClusterApi(fixture("eu-core-1.18.yaml")["data"])
-    facts = sb.read_cluster_facts(api, "context eu-core")
+def test_read_cluster_facts_feeds_recovery(kubernetes_api):
+    api = workload_cluster(kubernetes_api, fixture("eu-core-1.18.yaml")["data"])
+    facts = sb.read_cluster_facts(api.client, "context eu-core")
     assert facts["kubernetes_service_ips"] == ["172.16.0.1"]
     assert facts["clustermesh_nodeport"] == 32379
     state = sb.state_from_cluster_facts([facts], service_cidr_prefix=20)["state"]
     assert state["clusters"]["eu-core"]["service_cidrs"] == ["172.16.0.0/20"]
-    no_mesh = sb.read_cluster_facts(StandInClusterApi(facts["cilium_config"], nodeport=None), "c")
-    assert "clustermesh_nodeport" not in no_mesh
+    no_mesh = workload_cluster(kubernetes_api, facts["cilium_config"], nodeport=None)
+    assert "clustermesh_nodeport" not in sb.read_cluster_facts(no_mesh.client, "c")
     with pytest.raises(
         sb.StateBackendError, match="c: ConfigMap kube-system/cilium-config not found"
     ):
-        sb.read_cluster_facts(StandInClusterApi(None), "c")
+        sb.read_cluster_facts(workload_cluster(kubernetes_api, None).client, "c")
 
 
-def test_kubeconfig_contexts_and_client(tmp_path):
+KUBECONFIG = {
+    "apiVersion": "v1",
+    "kind": "Config",
+    "clusters": [{"name": "eu-core", "cluster": {"server": "https://192.0.2.11:6443"}}],
+    "users": [{"name": "eu-core", "user": {"token": "t"}}],
+    "contexts": [
+        {"name": "us-core", "context": {"cluster": "eu-core", "user": "eu-core"}},
+        {"name": "eu-core", "context": {"cluster": "eu-core", "user": "eu-core"}},
+    ],
+    "current-context": "eu-core",
+}
+
+
+def test_kubeconfig_contexts_and_client(tmp_path, kubernetes_api):
+    """connect() goes through kubernetes.core's get_api_client: the real kubeconfig loading
+    and configuration; only the connection (create_api_client) is the stand-in's."""
+    server = kubernetes_api.add(host="https://192.0.2.11:6443")
     path = tmp_path / "kubeconfig"
-    path.write_text(
-        json.dumps(
-            {
-                "apiVersion": "v1",
-                "kind": "Config",
-                "clusters": [{"name": "eu-core", "cluster": {"server": "https://192.0.2.11:6443"}}],
-                "users": [{"name": "eu-core", "user": {"token": "t"}}],
-                "contexts": [
-                    {"name": "us-core", "context": {"cluster": "eu-core", "user": "eu-core"}},
-                    {"name": "eu-core", "context": {"cluster": "eu-core", "user": "eu-core"}},
-                ],
-                "current-context": "eu-core",
-            }
-        )
-    )
+    path.write_text(json.dumps(KUBECONFIG))
     assert sb.kubeconfig_contexts(str(path)) == ["eu-core", "us-core"]
-    api = sb.core_v1_from_kubeconfig(str(path), "eu-core")
-    assert api.api_client.configuration.host == "https://192.0.2.11:6443"
+    assert sb.kubeconfig_contexts(KUBECONFIG) == ["eu-core", "us-core"]
+    api = sb.connect({"kubeconfig": str(path), "context": "eu-core"}, "reading Secret ns/s")
+    assert api.configuration.host == "https://192.0.2.11:6443"
+    assert list(api.configuration.api_key.values()) == ["Bearer t"]  # the user of the context
+    assert server.configurations[-1][0] is api.configuration
+    as_mapping = sb.connect({"kubeconfig": KUBECONFIG, "context": None}, "reading Secret ns/s")
+    assert as_mapping.configuration.host == "https://192.0.2.11:6443"
     with pytest.raises(sb.StateBackendError, match="cannot load context 'nope'"):
-        sb.core_v1_from_kubeconfig(str(path), "nope")
+        sb.connect({"kubeconfig": str(path), "context": "nope"}, "reading Secret ns/s")
     with pytest.raises(sb.StateBackendError, match="does not exist"):
-        sb.core_v1_from_kubeconfig(str(tmp_path / "missing"))
+        sb.connect({"kubeconfig": str(tmp_path / "missing")}, "reading Secret ns/s")
+    with pytest.raises(sb.StateBackendError, match="does not exist"):
+        sb.kubeconfig_contexts(str(tmp_path / "missing"))
+    path.write_text("{not: [yaml")
+    with pytest.raises(sb.StateBackendError, match="cannot read kubeconfig"):
+        sb.kubeconfig_contexts(str(path))
+
+
+def test_connect_reports_a_server_nobody_answers_for(tmp_path, kubernetes_api):
+    path = tmp_path / "kubeconfig"
+    path.write_text(json.dumps(KUBECONFIG))  # no stand-in server for 192.0.2.11
+    with pytest.raises(
+        sb.StateBackendError, match="reading Secret ns/s: the API server could not be reached"
+    ):
+        sb.connect({"kubeconfig": str(path)}, "reading Secret ns/s")
+
+
+def test_connect_to_a_closed_loopback_port_is_a_message(tmp_path):
+    """The real kubernetes.core client and urllib3, no stand-in: nothing listens on
+    127.0.0.1:1, so connecting (kubernetes.core discovers the API) is refused."""
+    doc = copy.deepcopy(KUBECONFIG)
+    doc["clusters"][0]["cluster"]["server"] = "https://127.0.0.1:1"
+    path = tmp_path / "kubeconfig"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(
+        sb.StateBackendError,
+        match="reading Secret ns/s: the API server could not be reached \\(MaxRetryError",
+    ):
+        sb.connect({"kubeconfig": str(path), "context": "eu-core"}, "reading Secret ns/s")

@@ -1,9 +1,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The mesh_state module's get/put round trip between local files and the state Secret.
 
-No API server exists here: ``core_v1_from_kubeconfig`` is replaced, at the edge of the
-test, by a stand-in CoreV1Api that keeps Secrets in a dict and raises the real
-``ApiException``. Everything the module does with files, options and results is real.
+No API server exists here: the ``kubernetes_api`` fixture (tests/unit/plugins/conftest.py)
+puts a stand-in for the API server where kubernetes.core's ``get_api_client`` would
+connect. The module's auth options, the kubeconfig it loads, kubernetes.core's client and
+everything the module does with files, options and results are real.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -16,10 +17,9 @@ import os
 import stat
 
 import pytest
+import yaml
 from ansible.module_utils import _internal as module_internal
 from ansible.module_utils.testing import patch_module_args
-from kubernetes import client as k8s
-from kubernetes.client.exceptions import ApiException
 
 from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import state_backend as sb
 from ansible_collections.edgemesh.cluster_mesh.plugins.modules import mesh_state
@@ -31,45 +31,16 @@ STATE = {
     "max_connected_clusters": 255,
     "clusters": {"eu-core": {"id": 1, "pod_cidrs": ["10.1.0.0/16"], "active": True}},
 }
-
-
-class StandInCoreV1:
-    """Stand-in for kubernetes.client.CoreV1Api: Secrets in a dict."""
-
-    def __init__(self):
-        self.secrets = {}
-        self.version = 0
-
-    def read_namespaced_secret(self, name, namespace):
-        if (namespace, name) not in self.secrets:
-            raise ApiException(status=404, reason="Not Found")
-        return copy.deepcopy(self.secrets[(namespace, name)])
-
-    def _store(self, namespace, body):
-        self.version += 1
-        meta = body["metadata"]
-        self.secrets[(namespace, meta["name"])] = k8s.V1Secret(
-            data=dict(body["data"]),
-            metadata=k8s.V1ObjectMeta(
-                name=meta["name"], labels=meta["labels"], resource_version=str(self.version)
-            ),
-        )
-
-    def create_namespaced_secret(self, namespace, body):
-        self._store(namespace, body)
-
-    def replace_namespaced_secret(self, name, namespace, body):
-        self._store(namespace, body)
-
-    def create_namespace(self, body):
-        raise AssertionError("the namespace exists in this stand-in")
+MANAGEMENT = "https://management.stand-in.invalid:6443"
+# Path of the kubeconfig the tests' tasks name (written by the ``api`` fixture).
+KUBECONFIG = {"path": None}
 
 
 @pytest.fixture
-def api(monkeypatch):
-    stand_in = StandInCoreV1()
-    monkeypatch.setattr(mesh_state.sb, "core_v1_from_kubeconfig", lambda path, ctx: stand_in)
-    return stand_in
+def api(kubernetes_api, write_kubeconfig):
+    """The management cluster's stand-in API server, reached through a real kubeconfig."""
+    KUBECONFIG["path"] = write_kubeconfig({"management": MANAGEMENT})
+    return kubernetes_api.add(host=MANAGEMENT, namespaces=["edgemesh-system"])
 
 
 @pytest.fixture(autouse=True)
@@ -84,7 +55,8 @@ def as_on_a_target(monkeypatch):
 
 
 def run(args, capsys, check_mode=False):
-    args = dict(args, kubeconfig="/unused/kubeconfig", _ansible_check_mode=check_mode)
+    args = dict(args, _ansible_check_mode=check_mode)
+    args.setdefault("kubeconfig", KUBECONFIG["path"])
     with patch_module_args(args):
         with pytest.raises(SystemExit):
             mesh_state.main()
@@ -125,6 +97,8 @@ def test_put_then_get_in_a_fresh_directory(api, capsys, tmp_path):
         result["warnings"]
     )
     assert run(put, capsys)["changed"] is False  # idempotent
+    configuration, headers = api.configurations[-1]  # what kubernetes.core built
+    assert configuration.host == MANAGEMENT and headers == {}
 
     job2 = tmp_path / "job2"  # the next job's fresh container
     get = {
@@ -177,3 +151,85 @@ def test_get_of_a_missing_secret_and_bad_inputs(api, capsys, tmp_path):
     assert api.secrets == {}
     result = run({"action": "recover"}, capsys)
     assert result["failed"] and result["msg"] == "recover needs contexts or clusters"
+
+
+def test_put_refuses_a_state_the_schema_refuses(api, capsys, tmp_path):
+    path = str(tmp_path / "mesh-state.json")
+    bad = copy.deepcopy(STATE)
+    bad["clusters"]["eu-core"]["clustermesh_nodeport"] = 8080
+    write(path, json.dumps(bad))
+    result = run({"action": "put", "state_path": path}, capsys)
+    assert result["failed"] is True
+    assert result["msg"] == (
+        "mesh_state put: %s: cluster 'eu-core': clustermesh_nodeport 8080 is not allowed; "
+        "allowed: 30000-32767" % path
+    )
+    assert api.secrets == {}
+
+
+def test_auth_options_and_env_reach_kubernetes_core(api, capsys, tmp_path, monkeypatch):
+    """The shared kubernetes.core auth options: a context, K8S_AUTH_KUBECONFIG, impersonation."""
+    monkeypatch.setenv("K8S_AUTH_KUBECONFIG", KUBECONFIG["path"])
+    result = run(
+        {"action": "get", "kubeconfig": None, "context": "management", "impersonate_user": "bob"},
+        capsys,
+    )
+    assert result["found"] is False and not result.get("failed"), result
+    configuration, headers = api.configurations[-1]
+    assert configuration.host == MANAGEMENT
+    assert headers == {"Impersonate-User": "bob"}
+    result = run({"action": "get", "context": "nope"}, capsys)
+    assert result["failed"] and "mesh_state get: cannot load context 'nope'" in result["msg"]
+
+
+def test_unreachable_management_cluster(kubernetes_api, write_kubeconfig, capsys):
+    """No server answers for the kubeconfig's host: a message naming the Secret."""
+    KUBECONFIG["path"] = write_kubeconfig({"management": "https://gone.stand-in.invalid"})
+    result = run({"action": "get"}, capsys)
+    assert result["failed"] is True
+    assert result["msg"].startswith(
+        "mesh_state get: reading Secret edgemesh-system/edgemesh-state: the API server could "
+        "not be reached"
+    )
+
+
+def test_recover_through_contexts(kubernetes_api, write_kubeconfig, capsys, tmp_path):
+    """action=recover reads cilium-config and both Services through each context."""
+    fixtures = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures")
+    with open(os.path.join(fixtures, "cilium-config", "eu-core-1.18.yaml")) as handle:
+        configmap = yaml.safe_load(handle)
+    eu = kubernetes_api.add(host="https://eu-core.stand-in.invalid")
+    eu.add(configmap)
+    eu.add(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "kubernetes", "namespace": "default"},
+            "spec": {"clusterIP": "172.16.0.1", "clusterIPs": ["172.16.0.1"]},
+        }
+    )
+    KUBECONFIG["path"] = write_kubeconfig(
+        {"eu-core": "https://eu-core.stand-in.invalid", "management": MANAGEMENT}
+    )
+    path = str(tmp_path / "mesh-state.json")
+    args = {"action": "recover", "contexts": ["eu-core"], "service_cidr_prefix": 20}
+    result = run(dict(args, state_path=path), capsys)
+    assert result["changed"] is True, result
+    assert result["state"]["clusters"]["eu-core"] == {
+        "id": 1,
+        "active": True,
+        "pod_cidrs": ["10.1.0.0/16"],
+        "service_cidrs": ["172.16.0.0/20"],
+    }
+    assert result["missing"] == {"eu-core": ["clustermesh_nodeport"]}
+    with open(path) as handle:
+        assert handle.read() == sb.dump_state(result["state"])
+    assert [c[:2] for c in eu.calls] == [
+        ("get", "ConfigMap"),
+        ("get", "Service"),
+        ("get", "Service"),
+    ]
+    result = run(dict(args, contexts=["us-core"]), capsys)
+    assert result["failed"] and result["msg"] == (
+        "contexts us-core are not in the kubeconfig (it has: eu-core, management)"
+    )
