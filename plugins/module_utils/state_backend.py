@@ -26,7 +26,6 @@ __metaclass__ = type
 import base64
 import copy
 import ipaddress
-import json
 import os
 import re
 import socket
@@ -58,9 +57,6 @@ except ImportError as exc:  # pragma: no cover - exercised only without the libr
 
 
 try:
-    from ansible_collections.kubernetes.core.plugins.module_utils.args_common import (
-        AUTH_ARG_SPEC,
-    )
     from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import (
         get_api_client,
     )
@@ -73,7 +69,6 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised only without kubernetes.core
     HAS_K8S_CORE = False
     K8S_CORE_IMPORT_ERROR = exc
-    AUTH_ARG_SPEC = {}
 
     class CoreException(Exception):
         """Placeholder so ``except CoreException`` stays valid without kubernetes.core."""
@@ -727,7 +722,7 @@ def connect(auth, what):
     except (ConnectionError, TimeoutError, socket.gaierror) as exc:
         raise unreachable(what, exc)
     except Exception as exc:  # urllib3's errors, YAML errors of a broken kubeconfig, ...
-        if type(exc).__module__.split(".")[0] == "urllib3":
+        if type(exc).__module__.partition(".")[0] == "urllib3":
             raise unreachable(what, exc)
         raise StateBackendError(
             "cannot load %s: %s: %s" % (_where_auth(auth), type(exc).__name__, exc)
