@@ -1,7 +1,14 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The roles' Jinja logic, rendered by real Ansible on localhost without a cluster:
-the cross-cluster policies of global_services and the verify role's check evaluation
-(fed with canned API answers - a stand-in for the Kubernetes API, named as such)."""
+"""The verify and global_services roles' Python decisions, run by real Ansible on localhost.
+
+* The roles' own tasks that call the filters (taken from roles/*/tasks/*.yml, not
+  restated) with the roles' vars files: the cross-cluster policies of global_services, and
+  the verify role's checks fed with canned API answers - a stand-in for the Kubernetes API,
+  named as such.
+* playbooks/verify.yml against clusters whose API refuses connections (127.0.0.1, a closed
+  port): real kubernetes.core calls fail, and the table and the failure list say so.
+* playbooks/global_services.yml refusing bad settings in its preflight.
+"""
 
 import json
 import os
@@ -19,6 +26,19 @@ CLUSTERS = [
     {"name": "eu-edge-1", "region": "eu-west"},
     {"name": "us-core", "region": "us-east"},
 ]
+
+
+def role_task(role, tasks_file, name):
+    """A task of a role's task file, by name (blocks searched too)."""
+
+    def walk(tasks):
+        for task in tasks:
+            yield task
+            yield from walk(task.get("block", []))
+
+    path = ROOT / "roles" / role / "tasks" / tasks_file
+    (task,) = [t for t in walk(yaml.safe_load(path.read_text())) if t.get("name") == name]
+    return task
 
 
 def ansible(tmp, plays):
@@ -41,37 +61,44 @@ def ansible(tmp, plays):
     return proc
 
 
-def render_policies(tmp):
-    template = ROOT / "roles" / "global_services" / "templates" / "policies.json.j2"
-    task = {
-        "name": "Render",
+def dump_task(fact, dest):
+    return {
+        "name": "Keep the result",
         "ansible.builtin.copy": {
-            "dest": str(tmp) + "/{{ item }}.json",
-            "content": "{{ lookup('ansible.builtin.template', '%s') }}" % template,
+            "dest": str(dest),
+            "content": "{{ %s | to_json }}" % fact,
             "mode": "0644",
         },
-        "vars": {
-            "_global_services_cluster": "{{ _global_services_clusters | selectattr('name', 'eq', item) | first }}",
-            "_global_services_region_clusters": (
-                "{{ _global_services_clusters | selectattr('region', 'eq', "
-                "_global_services_cluster.region) | map(attribute='name') | sort }}"
-            ),
-        },
-        "loop": [c["name"] for c in CLUSTERS],
     }
-    ansible(
-        tmp,
-        [
-            {
-                "name": "Policies",
-                "hosts": "localhost",
-                "gather_facts": False,
-                "vars_files": [str(EXAMPLE_VARS)],
-                "vars": {"_global_services_clusters": CLUSTERS},
-                "tasks": [task],
-            }
-        ],
+
+
+def render_policies(tmp):
+    build = role_task(
+        "global_services", "configure.yml", "Build the wanted policies of this cluster"
     )
+    plays = [
+        {
+            "name": "Policies of %s" % cluster["name"],
+            "hosts": "localhost",
+            "gather_facts": False,
+            "vars_files": [
+                str(EXAMPLE_VARS),
+                str(ROOT / "roles" / "global_services" / "vars" / "main.yml"),
+            ],
+            "vars": {
+                "global_services_plan": {"clusters": CLUSTERS},
+                "global_services_cluster_name": cluster["name"],
+                "global_services_output_dir": str(tmp),
+                "global_services_kubeconfig": "",
+            },
+            "tasks": [
+                build,
+                dump_task("_global_services_wanted", tmp / (cluster["name"] + ".json")),
+            ],
+        }
+        for cluster in CLUSTERS
+    ]
+    ansible(tmp, plays)
     return dict(
         (c["name"], json.loads((tmp / (c["name"] + ".json")).read_text())) for c in CLUSTERS
     )
@@ -141,63 +168,71 @@ STATUS_PARTITIONED = STATUS_OK.replace("2/2 remote clusters ready", "1/2 remote 
 STATUS_NO_WG = STATUS_OK.replace("Wireguard   [NodeEncryption", "Disabled   [NodeEncryption")
 
 
-def evaluate(tmp, status, ds_ready=3, local_ready=True):
+def evaluate(tmp, cases):
     """Canned API answers (stand-in for the Kubernetes API) -> the verify role's checks."""
-    template = ROOT / "roles" / "verify" / "templates" / "checks.json.j2"
-    workloads = {
-        "results": [
-            {
+    evaluate_task = role_task("verify", "service.yml", "Evaluate the checks")
+    plays = []
+    for index, (status, ds_ready, local_ready) in enumerate(cases):
+        workloads = {
+            "results": [
+                {
+                    "api_found": True,
+                    "resources": [
+                        {"status": {"desiredNumberScheduled": 3, "numberReady": ds_ready}}
+                    ],
+                },
+                {
+                    "api_found": True,
+                    "resources": [{"spec": {"replicas": 2}, "status": {"readyReplicas": 2}}],
+                },
+                {"api_found": True, "resources": []},
+            ]
+        }
+        slices = [{"endpoints": [{"conditions": {"ready": local_ready}}]}]
+        facts = {
+            "__verify_workloads": workloads,
+            "__verify_agents": {
                 "api_found": True,
-                "resources": [{"status": {"desiredNumberScheduled": 3, "numberReady": ds_ready}}],
+                "resources": [{"metadata": {"name": "cilium-abcde"}}],
             },
-            {
-                "api_found": True,
-                "resources": [{"spec": {"replicas": 2}, "status": {"readyReplicas": 2}}],
+            "__verify_status": {"stdout": status},
+            "__verify_local_services": {
+                "results": [{"item": {"name": "echo", "namespace": "demo"}, "resources": slices}]
             },
-            {"api_found": True, "resources": []},
-        ]
-    }
-    slices = [{"endpoints": [{"conditions": {"ready": local_ready}}]}]
-    facts = {
-        "__verify_workloads": workloads,
-        "__verify_agents": {
-            "api_found": True,
-            "resources": [{"metadata": {"name": "cilium-abcde"}}],
-        },
-        "__verify_status": {"stdout": status},
-        "__verify_local_services": {
-            "results": [{"item": {"name": "echo", "namespace": "demo"}, "resources": slices}]
-        },
-        "_verify_expected_remotes": 2,
-        "verify_expect_encryption": True,
-        "verify_expect_kube_proxy_replacement": True,
-    }
-    ansible(
-        tmp,
-        [
+            "verify_cluster_name": "eu-core",
+            "verify_plan": {"clusters": [{"name": "eu-core", "peers": ["eu-edge-1", "us-core"]}]},
+            "verify_expect_encryption": True,
+            "verify_expect_kube_proxy_replacement": True,
+        }
+        plays.append(
             {
-                "name": "Checks",
+                "name": "Checks %d" % index,
                 "hosts": "localhost",
                 "gather_facts": False,
+                "vars_files": [
+                    str(ROOT / "roles" / "verify" / "vars" / "main.yml"),
+                ],
                 "vars": facts,
                 "tasks": [
-                    {
-                        "name": "Evaluate",
-                        "ansible.builtin.copy": {
-                            "dest": str(tmp / "checks.json"),
-                            "content": "{{ lookup('ansible.builtin.template', '%s') }}" % template,
-                            "mode": "0644",
-                        },
-                    }
+                    evaluate_task,
+                    dump_task("verify_checks", tmp / ("checks-%d.json" % index)),
                 ],
             }
-        ],
-    )
-    return json.loads((tmp / "checks.json").read_text())
+        )
+    ansible(tmp, plays)
+    return [json.loads((tmp / ("checks-%d.json" % i)).read_text()) for i in range(len(cases))]
 
 
 def test_verify_checks_healthy_partitioned_and_broken(tmp_path):
-    ok = evaluate(tmp_path, STATUS_OK)
+    ok, partitioned, no_wg, empty = evaluate(
+        tmp_path,
+        [
+            (STATUS_OK, 3, True),
+            (STATUS_PARTITIONED, 2, False),
+            (STATUS_NO_WG, 3, True),
+            ("", 3, True),
+        ],
+    )
     assert ok["agents"] == {"ok": True, "detail": "3/3 ready"}
     assert ok["operator"]["ok"] is True
     assert ok["clustermesh-apiserver"] == {"ok": False, "detail": "Deployment not found"}
@@ -206,7 +241,6 @@ def test_verify_checks_healthy_partitioned_and_broken(tmp_path):
     assert ok["kube-proxy-replacement"] == {"ok": True, "detail": "True"}
     assert ok["local-affinity"]["ok"] is True
 
-    partitioned = evaluate(tmp_path, STATUS_PARTITIONED, ds_ready=2, local_ready=False)
     assert partitioned["clustermesh"] == {"ok": False, "detail": "1/2 remote ready, want 2/2"}
     assert partitioned["agents"] == {"ok": False, "detail": "2/3 ready"}
     assert partitioned["local-affinity"] == {
@@ -214,12 +248,44 @@ def test_verify_checks_healthy_partitioned_and_broken(tmp_path):
         "detail": "no ready local endpoints: demo/echo",
     }
 
-    no_wg = evaluate(tmp_path, STATUS_NO_WG)
     assert no_wg["encryption"] == {"ok": False, "detail": "Disabled"}
 
-    empty = evaluate(tmp_path, "")
     assert empty["clustermesh"]["ok"] is False
     assert empty["clustermesh"]["detail"] == "no cilium-dbg status: exec in cilium-abcde failed"
+
+
+def refusing_mesh(tmp_path, write_mesh):
+    """Two existing clusters whose API server address refuses connections (port 1)."""
+    inventory = write_mesh(tmp_path, 2)
+    for kubeconfig in (tmp_path / "kubeconfigs").glob("*.yaml"):
+        data = yaml.safe_load(kubeconfig.read_text())
+        data["clusters"][0]["cluster"]["server"] = "https://127.0.0.1:1"
+        kubeconfig.write_text(yaml.safe_dump(data))
+    return inventory
+
+
+def test_verify_playbook_reports_an_unreachable_api(runner, tmp_path, write_mesh):
+    inventory = refusing_mesh(tmp_path, write_mesh)
+    runner.run("plan.yml", inventory)
+    proc = runner.run("verify.yml", inventory, check=False)[0]
+    assert proc.returncode != 0
+    flat = " ".join(proc.stdout.split())  # the result callback wraps long lines
+
+    def shown(line):
+        return " ".join(line.split()) in flat
+
+    assert shown(
+        "cluster | agents | operator | clustermesh-apiserver | clustermesh | encryption"
+        " | kube-proxy-replacement | local-affinity"
+    )
+    for cluster in ("c01", "c02"):
+        assert shown("%s | FAIL | FAIL | FAIL | FAIL | FAIL | FAIL | ok |" % cluster), proc.stdout[
+            -3000:
+        ]
+        assert shown("%s: agents: API call failed (unreachable or forbidden)" % cluster)
+        assert shown("%s: clustermesh: no cilium-dbg status: API call failed" % cluster)
+    # no global services here: nothing to look for, so local-affinity passes
+    assert "local-affinity: " not in flat
 
 
 def test_global_services_refuses_bad_settings_with_clear_messages(runner):
@@ -235,7 +301,8 @@ def test_global_services_refuses_bad_settings_with_clear_messages(runner):
     )
     proc = runner.run("global_services.yml", example, "-e", bad_flow, check=False)[0]
     assert proc.returncode != 0
-    assert "global_services: allowed flow x is invalid" in proc.stdout
+    # the flow is checked by the policy builder (Python), whose messages carry its name
+    assert "mesh_policies: allowed flow x is invalid" in proc.stdout
     assert "regions: eu-west, us-east" in proc.stdout
     # the example's own settings pass; what is missing here is a cluster to talk to
     proc = runner.run("global_services.yml", example, check=False)[0]
