@@ -22,6 +22,9 @@ from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import (
     mesh_planner,
 )
 from ansible_collections.edgemesh.cluster_mesh.plugins.plugin_utils.file_sync import sync_files
+from ansible_collections.edgemesh.cluster_mesh.plugins.plugin_utils.play_inventory import (
+    play_inventory,
+)
 
 # Facts the collection's own playbooks set during a run; not settings.
 RUN_FACTS = frozenset(["edgemesh_plan"])
@@ -64,6 +67,16 @@ def read_state(path):
         raise AnsibleActionFail("mesh_plan: cannot read the state file %s: %s" % (path, exc))
 
 
+def _has_template(value):
+    if isinstance(value, str):
+        return "{{" in value or "{%" in value
+    if isinstance(value, dict):
+        return any(_has_template(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_has_template(v) for v in value)
+    return False
+
+
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
@@ -83,13 +96,24 @@ class ActionModule(ActionBase):
         hostvars = task_vars.get("hostvars") or {}
 
         def resolve(host, key, raw):
-            # What a play on that host sees: templated, extra vars applied.
+            # What a play on that host sees: templated (only where a template is), extra
+            # vars applied.
+            if not _has_template(raw):
+                return mesh_planner.plain(raw)
             try:
                 return mesh_planner.plain(hostvars[host][key])
             except (KeyError, TypeError):
                 return raw
 
         return resolve
+
+    def _inventory(self, args, task_vars):
+        if not args["inventory_sources"]:
+            found = play_inventory(task_vars.get("hostvars"), mesh_planner.INVENTORY_KEYS)
+            if found is not None:
+                return found
+        sources = args["inventory_sources"] or task_vars.get("ansible_inventory_sources") or []
+        return read_inventory(sources, task_vars.get("ansible_config_file"))
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
@@ -99,10 +123,9 @@ class ActionModule(ActionBase):
         state_file = os.path.realpath(
             args["state_file"] or os.path.join(output_dir, "mesh-state.json")
         )
-        sources = args["inventory_sources"] or task_vars.get("ansible_inventory_sources") or []
         timings = {}
         started = time.perf_counter()
-        inventory = read_inventory(sources, task_vars.get("ansible_config_file"))
+        inventory = self._inventory(args, task_vars)
         timings["inventory"] = time.perf_counter() - started
         try:
             started = time.perf_counter()

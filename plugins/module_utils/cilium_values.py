@@ -270,14 +270,19 @@ def _mesh_clusters(rules, cluster, by_name, opts, cache):
         if peer_name not in by_name:
             _fail("cluster %s: peer %s is not in plan.clusters" % (cluster.name, peer_name))
         if peer_name not in cache:
-            cache[peer_name] = _peer_entry(by_name[peer_name], opts, cluster.name)
-        ips, port = cache[peer_name]
-        entries.append((peer_name, ips, port))
+            ips, port = _peer_entry(by_name[peer_name], opts, cluster.name)
+            if rules.clusters_as_map:
+                cache[peer_name] = {"ips": ips, "port": port}
+            else:
+                cache[peer_name] = {"name": peer_name, "ips": ips, "port": port}
+        entries.append((peer_name, cache[peer_name]))
+    # Every cluster's values share these entry objects (rendering reuses their text);
+    # cluster_values copies the values before merging extra_values into them.
     if not rules.clusters_as_map:
-        return [{"name": n, "ips": ips, "port": port} for n, ips, port in entries]
+        return [entry for _name, entry in entries]
     # The chart takes a dict keyed by cluster name (the recommended form: names are unique
     # by construction and several values files deep-merge).
-    return dict((n, {"ips": ips, "port": port}) for n, ips, port in entries)
+    return dict(entries)
 
 
 def _deep_merge(base, extra):
@@ -367,7 +372,7 @@ def cluster_values(plan, cluster_name, options=None):
         values["tls"] = {"ca": {"cert": _b64(opts["ca_cert"]), "key": _b64(opts["ca_key"])}}
         values["certgen"] = {"generateCA": False}
     if opts["extra_values"]:
-        _deep_merge(values, opts["extra_values"])
+        values = _deep_merge(copy.deepcopy(values), opts["extra_values"])
     return values
 
 

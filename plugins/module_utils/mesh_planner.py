@@ -41,6 +41,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without netaddr
 from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import (
     cilium_values,
     mesh_rules,
+    mesh_state_schema,
     plan_types,
 )
 from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils.mesh_rules import (
@@ -54,10 +55,9 @@ from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils.mesh_rules i
 )
 from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils.mesh_rules import (
     REGION_RE,
-    SUPPORTED_CILIUM_MINORS,
 )
 
-STATE_FORMAT = 1
+STATE_FORMAT = mesh_state_schema.STATE_FORMAT
 
 DEFAULTS = {
     "edgemesh_cilium_version": mesh_rules.DEFAULT_CILIUM_VERSION,
@@ -109,6 +109,11 @@ PREFIX_LIMITS = {
 
 # The Cilium values options an inventory may set, mesh-wide or per cluster.
 CILIUM_KEYS = tuple("cilium_" + name for name in cilium_values.INVENTORY_OPTIONS)
+
+# Node-level variables (host vars).
+NODE_KEYS = ("edgemesh_node_ip", "ansible_host", "edgemesh_node_role", "edgemesh_node_ip_v6")
+# Every inventory variable clusters_from_inventory reads.
+INVENTORY_KEYS = NODE_KEYS + CLUSTER_KEYS + CILIUM_KEYS
 
 KINDS = ("pod", "service")
 FAMILIES = (4, 6)
@@ -167,10 +172,6 @@ def _prefix_key(kind, family):
 
 def _pin_key(kind, family):
     return "edgemesh_%s_cidr%s" % (kind, "_v6" if family == 6 else "")
-
-
-def _state_key(kind):
-    return "%s_cidrs" % kind
 
 
 def _as_int(value):
@@ -322,7 +323,9 @@ def clusters_from_inventory(inventory, resolve=None):
         cilium = _agreed(group, hosts, hostvars, CILIUM_KEYS, resolve, errors)
         nodes = []
         for host in hosts:
-            hv = hostvars.get(host) or {}
+            hv = dict(hostvars.get(host) or {})
+            if resolve:
+                hv = dict((key, resolve(host, key, hv[key])) for key in NODE_KEYS if key in hv)
             ip = hv.get("edgemesh_node_ip") or hv.get("ansible_host")
             if not ip and _parse_ip(host) is not None:
                 ip = host
@@ -347,22 +350,31 @@ def _agreed(group, hosts, hostvars, keys, resolve, errors):
     """{key: value} of the keys set on the cluster's hosts, one value for all of them."""
     found = {}
     for key in keys:
-        seen = {}
+        first = None
+        others = []
         for host in hosts:
             hv = hostvars.get(host) or {}
-            if key in hv:
-                seen.setdefault(json.dumps(hv[key], sort_keys=True, default=str), host)
-        if len(seen) > 1:
+            if key not in hv:
+                continue
+            if first is None:
+                first = host
+            elif hv[key] != hostvars[first][key] and not others:
+                others.append(host)
+        if others:
+            seen = {}
+            for host in hosts:
+                hv = hostvars.get(host) or {}
+                if key in hv:
+                    seen.setdefault(json.dumps(hv[key], sort_keys=True, default=str), host)
             values = sorted(seen.items(), key=lambda item: item[1])
             errors.append(
                 "cluster group '%s': hosts disagree on the cluster-level variable %s (%s); "
                 "allowed: one value for the whole cluster, set in the group's vars"
                 % (group, key, ", ".join("%s=%s" % (h, v) for v, h in values))
             )
-        elif seen:
-            host = next(iter(seen.values()))
-            raw = (hostvars.get(host) or {})[key]
-            found[key] = resolve(host, key, raw) if resolve else raw
+        elif first is not None:
+            raw = hostvars[first][key]
+            found[key] = resolve(first, key, raw) if resolve else raw
     return found
 
 
@@ -535,74 +547,36 @@ def _nodeport_settings(get, cfg, errors):
 
 
 def _load_state(state, cfg):
-    """{name: {...}} from a previous state (dict, JSON text or empty)."""
-    if state is None or state == "" or state == {}:
-        return {}
-    if isinstance(state, str):
-        try:
-            state = json.loads(state)
-        except ValueError as exc:
-            raise PlanError(
-                "state file: not valid JSON (%s); allowed: a file this planner wrote" % exc
-            )
-    if not isinstance(state, dict):
-        raise PlanError("state file: expected a JSON object, got %s" % type(state).__name__)
-    if state.get("format") != STATE_FORMAT:
-        raise PlanError(
-            "state file: format %r is not supported; allowed: %d"
-            % (state.get("format"), STATE_FORMAT)
-        )
-    clusters = state.get("clusters") or {}
-    if not isinstance(clusters, dict):
-        raise PlanError("state file: 'clusters' must be an object keyed by cluster name")
-    mcc = _as_int(state.get("max_connected_clusters"))
-    if clusters and mcc != cfg["max_connected_clusters"]:
+    """{name: {"id", "nets", "port", "active"}} from a previous state (dict, JSON text or
+    empty), checked by the one state schema (mesh_state_schema)."""
+    try:
+        parsed = mesh_state_schema.parse_state(state, "state file")
+    except mesh_state_schema.StateError as exc:
+        raise PlanError(str(exc))
+    if parsed.clusters and parsed.max_connected_clusters != cfg["max_connected_clusters"]:
         raise PlanError(
             "edgemesh_max_connected_clusters %r contradicts the state file, which records %r "
             "for the running mesh; allowed: %r (Cilium cannot change maxConnectedClusters of a "
             "running cluster, and every cluster must use the same value)"
-            % (cfg["max_connected_clusters"], state.get("max_connected_clusters"), mcc)
-        )
-    result = {}
-    errors = []
-    for name in sorted(clusters):
-        entry = clusters[name]
-        where = "state file: cluster '%s'" % name
-        if not isinstance(entry, dict):
-            errors.append("%s: expected an object" % where)
-            continue
-        cid = _as_int(entry.get("id"))
-        if cid is None or not 1 <= cid <= cfg["max_connected_clusters"]:
-            errors.append(
-                "%s: id %r is not allowed; allowed: 1-%d"
-                % (where, entry.get("id"), cfg["max_connected_clusters"])
+            % (
+                cfg["max_connected_clusters"],
+                parsed.max_connected_clusters,
+                parsed.max_connected_clusters,
             )
-        port = entry.get("clustermesh_nodeport")
-        if port is not None:
-            port = _as_int(port)
-            if port is None or not NODEPORT_LIMITS[0] <= port <= NODEPORT_LIMITS[1]:
-                errors.append(
-                    "%s: clustermesh_nodeport %r is not allowed; allowed: %d-%d"
-                    % ((where, entry.get("clustermesh_nodeport")) + NODEPORT_LIMITS)
-                )
-        nets = {}
-        for kind in KINDS:
-            for item in entry.get(_state_key(kind)) or []:
-                net, problem = _parse_cidr(item)
-                if problem:
-                    errors.append("%s: %s entry %r %s" % (where, _state_key(kind), item, problem))
-                    continue
-                if (kind, net.version) in nets:
-                    errors.append(
-                        "%s: %s holds two IPv%d CIDRs; allowed: one per address family"
-                        % (where, _state_key(kind), net.version)
-                    )
-                nets[(kind, net.version)] = net
+        )
+    errors = []
+    result = {}
+    for name, entry in sorted(parsed.clusters.items()):
+        if entry.id > cfg["max_connected_clusters"]:
+            errors.append(
+                "state file: cluster '%s': id %r is not allowed; allowed: 1-%d"
+                % (name, entry.id, cfg["max_connected_clusters"])
+            )
         result[name] = {
-            "id": cid,
-            "nets": nets,
-            "port": port,
-            "active": bool(entry.get("active", True)),
+            "id": entry.id,
+            "nets": entry.networks(),
+            "port": entry.clustermesh_nodeport,
+            "active": entry.active,
         }
     if errors:
         raise PlanError("; ".join(errors))
