@@ -15,8 +15,8 @@ author:
 description:
   - Lays out the results of P(edgemesh.cluster_mesh.verify_checks#filter) of every cluster
     as a fixed-width table, one row per cluster and one column per check (V(ok), V(FAIL), or
-    V(-) where the check did not run), and lists every failed cell as
-    C(<cluster>: <check>: <detail>); a cluster without results is listed as not checked.
+    V(-) where the check did not run), and lists every failed cell (cluster, check and
+    detail, separated by colons); a cluster without results is listed as not checked.
   - The logic lives in C(plugins/module_utils/cilium_status.py).
 options:
   _input:
@@ -57,7 +57,7 @@ _value:
       type: list
       elements: str
     failures:
-      description: One V(<cluster>: <check>: <detail>) per failed cell, V(<cluster>: not checked ...) per cluster without results.
+      description: One line per failed cell (cluster, check and detail, separated by colons), and one per cluster without results.
       type: list
       elements: str
 """
