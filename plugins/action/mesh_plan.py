@@ -44,7 +44,12 @@ def read_inventory(sources, config_file):
     if config_file:
         env["ANSIBLE_CONFIG"] = config_file
     proc = subprocess.run(
-        argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        argv,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        check=False,
     )
     if proc.returncode != 0:
         raise AnsibleActionFail(

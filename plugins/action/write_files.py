@@ -12,13 +12,10 @@ import os
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.edgemesh.cluster_mesh.plugins.plugin_utils.file_sync import (  # noqa: F401
-    missing_dirs,
+from ansible_collections.edgemesh.cluster_mesh.plugins.plugin_utils.file_sync import (
     normalise_files,
     parse_mode,
-    resolve,
     sync_files,
-    write_atomic,
 )
 
 ARGUMENT_SPEC = {

@@ -321,22 +321,7 @@ def clusters_from_inventory(inventory, resolve=None):
                 owner[host] = group
         cluster_vars = _agreed(group, hosts, hostvars, CLUSTER_KEYS, resolve, errors)
         cilium = _agreed(group, hosts, hostvars, CILIUM_KEYS, resolve, errors)
-        nodes = []
-        for host in hosts:
-            hv = dict(hostvars.get(host) or {})
-            if resolve:
-                hv = dict((key, resolve(host, key, hv[key])) for key in NODE_KEYS if key in hv)
-            ip = hv.get("edgemesh_node_ip") or hv.get("ansible_host")
-            if not ip and _parse_ip(host) is not None:
-                ip = host
-            nodes.append(
-                {
-                    "host": host,
-                    "ip": str(ip) if ip else None,
-                    "ip_v6": str(hv.get("edgemesh_node_ip_v6") or ""),
-                    "role": hv.get("edgemesh_node_role", "agent"),
-                }
-            )
+        nodes = [_inventory_node(host, hostvars.get(host) or {}, resolve) for host in hosts]
         entry = {"group": group, "vars": cluster_vars, "nodes": nodes}
         if cilium:
             entry["cilium"] = dict((k[len("cilium_") :], v) for k, v in cilium.items())
@@ -344,6 +329,21 @@ def clusters_from_inventory(inventory, resolve=None):
     if errors:
         raise PlanError("; ".join(errors))
     return result
+
+
+def _inventory_node(host, hv, resolve):
+    """{host, ip, ip_v6, role} of one host from its variables (resolved where given)."""
+    if resolve:
+        hv = dict((key, resolve(host, key, hv[key])) for key in NODE_KEYS if key in hv)
+    ip = hv.get("edgemesh_node_ip") or hv.get("ansible_host")
+    if not ip and _parse_ip(host) is not None:
+        ip = host
+    return {
+        "host": host,
+        "ip": str(ip) if ip else None,
+        "ip_v6": str(hv.get("edgemesh_node_ip_v6") or ""),
+        "role": hv.get("edgemesh_node_role", "agent"),
+    }
 
 
 def _agreed(group, hosts, hostvars, keys, resolve, errors):

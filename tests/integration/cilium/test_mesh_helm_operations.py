@@ -8,6 +8,7 @@ a release store and logs every command; the counts come both from the playbook's
 output (`helm-operation ... result=...`) and from the stand-in's log.
 """
 
+import base64
 import json
 import re
 
@@ -128,3 +129,35 @@ def test_values_artifact_matches_the_installed_values(runner, tmp_path, write_me
         rendered = yaml.safe_load((runner.out / name / "cilium-values.yaml").read_text())
         assert rendered == installed
         assert "tls" not in rendered
+
+
+def test_preview_bytes_equal_what_the_role_passes_to_helm(runner, tmp_path, write_mesh):
+    """Preview = install, byte for byte, also with a control-plane endpoint and options that
+    differ per cluster (before: the preview said k8sServiceHost = first server while the
+    role installed the endpoint, and cluster-level cilium_* options were ignored).
+
+    The values the cilium role passed to Helm (recorded by the helm STAND-IN), less the
+    mesh CA, rendered by the same writer, give exactly build/<cluster>/cilium-values.yaml."""
+    from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils.mesh_artifacts import (
+        values_text,
+    )
+
+    inventory = write_mesh(tmp_path, 3)
+    data = yaml.safe_load(inventory.read_text())
+    groups = data["all"]["children"]["edgemesh_clusters"]["children"]
+    groups["cluster_c02"]["vars"]["edgemesh_control_plane_endpoint"] = "api.c02.example:8443"
+    groups["cluster_c01"]["vars"]["cilium_hubble_ui"] = True
+    groups["cluster_c03"]["vars"]["cilium_routing_mode"] = "native"
+    inventory.write_text(yaml.safe_dump(data, sort_keys=True))
+    runner.run("mesh.yml", inventory, "--skip-tags", "verify")
+    for name in ("c01", "c02", "c03"):
+        installed = _release_values(runner, name)
+        assert base64.b64decode(installed.pop("tls")["ca"]["cert"]).startswith(b"-----BEGIN")
+        installed.pop("certgen")
+        preview = (runner.out / name / "cilium-values.yaml").read_text()
+        assert values_text(installed) == preview, name
+    c02 = _release_values(runner, "c02")
+    assert (c02["k8sServiceHost"], c02["k8sServicePort"]) == ("api.c02.example", 8443)
+    assert _release_values(runner, "c01")["hubble"]["ui"] == {"enabled": True}
+    assert _release_values(runner, "c02")["hubble"]["ui"] == {"enabled": False}
+    assert _release_values(runner, "c03")["routingMode"] == "native"
