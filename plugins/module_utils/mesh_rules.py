@@ -204,3 +204,19 @@ def normalize_cilium_version(version):
 def minor_rules(version):
     """The CiliumMinor entry of a version (or a minor)."""
     return _MINORS[cilium_minor(version, require_patch=False)]
+
+
+# Kubernetes releases as k3s and kubeadm name them: vX.Y.Z (kubeadm also X.Y.Z), k3s builds
+# vX.Y.Z+k3sN. Kubernetes upgrades one minor version at a time and never downgrades.
+_KUBERNETES_VERSION_RE = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)(?:\+k3s(\d+))?$")
+KUBERNETES_VERSION_ALLOWED = "vX.Y.Z or vX.Y.Z+k3sN (a leading 'v' is optional)"
+
+
+def parse_kubernetes_version(text):
+    """'v1.33.5+k3s1' -> (1, 33, 5, 1); 'v1.33.5' and '1.33.5' -> (1, 33, 5, 0)."""
+    match = _KUBERNETES_VERSION_RE.match(str(text).strip()) if text is not None else None
+    if not match:
+        raise RuleError(
+            "%r is not a Kubernetes release; allowed: %s" % (text, KUBERNETES_VERSION_ALLOWED)
+        )
+    return tuple(int(part or 0) for part in match.groups())

@@ -1,16 +1,18 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Render roles/k3s/templates/config.yaml.j2 with Ansible's Templar and check the result."""
-
-import pathlib
+"""/etc/rancher/k3s/config.yaml as the k3s role writes it: the role's ``_k3s_config_inputs``
+(defaults + vars, rendered by Ansible's Templar) through the filter
+``edgemesh.cluster_mesh.bootstrap_file`` into bootstrap_files.k3s_config - the same function
+the previews in build/ use."""
 
 import pytest
 import yaml
-from ansible.parsing.dataloader import DataLoader
-from ansible.template import Templar, trust_as_template
 
-ROLE = pathlib.Path(__file__).resolve().parents[3] / "roles" / "k3s"
+from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import bootstrap_files
+from ansible_collections.edgemesh.cluster_mesh.tests.unit.helpers.role_templar import render as tpl
+from ansible_collections.edgemesh.cluster_mesh.tests.unit.helpers.role_templar import task_content
 
 PLAN = {
+    "inventory_hostname": "eu-core-1",
     "k3s_cluster_name": "eu-core",
     "k3s_pod_cidrs": ["10.1.0.0/16"],
     "k3s_service_cidrs": ["172.16.0.0/20"],
@@ -20,19 +22,13 @@ PLAN = {
     "k3s_tls_sans": ["192.0.2.11", "192.0.2.12", "192.0.2.13", "api.eu-core.example"],
     "k3s_token_file": "build/eu-core/k3s-token",
 }
+# The expression of the role's own task.
+TASK = task_content("k3s", "configure.yml", "Write /etc/rancher/k3s/config.yaml")
 
 
 def render(**overrides):
-    variables = {}
-    for part in ("defaults", "vars"):
-        with open(ROLE / part / "main.yml", encoding="utf-8") as handle:
-            variables.update(yaml.safe_load(handle))
-    variables.update(PLAN, ansible_managed="Ansible managed: test")
-    variables.update(overrides)
-    templar = Templar(loader=DataLoader(), variables=variables)
-    with open(ROLE / "templates" / "config.yaml.j2", encoding="utf-8") as handle:
-        text = templar.template(trust_as_template(handle.read()))
-    assert text.startswith("#\n# Ansible managed: test\n#\n")
+    text = tpl("k3s", TASK, PLAN, overrides)
+    assert text.startswith(bootstrap_files.HEADER)
     return text, yaml.safe_load(text)
 
 
@@ -80,6 +76,16 @@ def test_agent_gets_only_agent_settings():
     }
 
 
+def test_registration_port_of_a_load_balancer_wins_over_the_api_port():
+    config = render(
+        k3s_node_role="agent",
+        k3s_node_ip="192.0.2.21",
+        k3s_registration_address="lb.eu-core.example",
+        k3s_registration_port=443,
+    )[1]
+    assert config["server"] == "https://lb.eu-core.example:443"
+
+
 def test_dual_stack_is_comma_joined_v4_first():
     config = render(
         k3s_node_role="server",
@@ -120,3 +126,17 @@ def test_render_is_byte_stable():
     first = render(k3s_node_role="server", k3s_cluster_init=True, k3s_node_ip="192.0.2.11")
     second = render(k3s_node_role="server", k3s_cluster_init=True, k3s_node_ip="192.0.2.11")
     assert first[0] == second[0]
+
+
+def test_the_role_renders_what_the_preview_renders():
+    """Install path (role vars through the filter) == preview path (the Python function)."""
+    overrides = {"k3s_node_role": "agent", "k3s_node_ip": "192.0.2.21"}
+    installed = render(**overrides)[0]
+    values = dict(bootstrap_files.role_defaults("k3s"), **PLAN)
+    values.update(overrides)
+    assert installed == bootstrap_files.k3s_config(values, "eu-core-1")
+
+
+def test_the_role_passes_exactly_the_renderer_inputs():
+    variables = tpl("k3s", "{{ _k3s_config_inputs }}", PLAN, {"k3s_node_ip": "192.0.2.11"})
+    assert sorted(variables) == sorted(bootstrap_files.K3S_KEYS)

@@ -1,27 +1,31 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Render the kubeadm role's templates with Ansible's own Templar and check what kubeadm gets.
+"""The kubeadm configuration files as the kubeadm role writes them, and its preflight.
 
-The role's defaults, vars/main.yml and templates are loaded exactly as Ansible would; the
-inputs are what playbooks/kubeadm.yml maps from the plan.
+The expression of each writing task (roles/kubeadm/tasks/*.yml) is rendered with Ansible's
+own Templar over the role's defaults and vars/main.yml: ``_kubeadm_file_inputs`` through the
+filter ``edgemesh.cluster_mesh.bootstrap_file`` into plugins/module_utils/bootstrap_files.py,
+the same function the previews in build/ use. The inputs are what playbooks/kubeadm.yml
+maps from the plan.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import pathlib
-
 import pytest
 import yaml
-from ansible.parsing.dataloader import DataLoader
-from ansible.template import Templar, trust_as_template
 
-ROLE = pathlib.Path(__file__).resolve().parents[3] / "roles" / "kubeadm"
-LOADER = DataLoader()
+from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import bootstrap_files
+from ansible_collections.edgemesh.cluster_mesh.tests.unit.helpers.role_templar import (
+    LOADER,
+    ROOT,
+    holds,
+    render,
+    task_content,
+)
 
 BASE = {
     "inventory_hostname": "cp-1",
-    "ansible_managed": "Ansible managed",
     "ansible_play_hosts_all": ["cp-1", "cp-2", "cp-3", "worker-1"],
     "ansible_facts": {"os_family": "Debian"},
     "kubeadm_cluster_name": "eu-core",
@@ -41,33 +45,30 @@ BASE = {
         }
     },
 }
+TASKS = {
+    "init": (
+        "configure.yml",
+        "Write the kubeadm configuration of the first control-plane node",
+    ),
+    "join": ("join.yml", "Write the join configuration"),
+    "upgrade": (
+        "upgrade.yml",
+        "Write the kubeadm upgrade configuration (kube-proxy stays skipped)",
+    ),
+}
 
 
-def _templar(**overrides):
-    variables = {}
-    variables.update(
-        LOADER.load_from_file(str(ROLE / "defaults" / "main.yml"), trusted_as_template=True)
-    )
-    variables.update(
-        LOADER.load_from_file(str(ROLE / "vars" / "main.yml"), trusted_as_template=True)
-    )
-    variables.update(BASE)
-    variables.update(overrides)
-    return Templar(loader=LOADER, variables=variables)
+def _render(which, **overrides):
+    return render("kubeadm", task_content("kubeadm", *TASKS[which]), BASE, overrides)
 
 
-def _render(template, **overrides):
-    source = (ROLE / "templates" / template).read_text(encoding="utf-8")
-    return _templar(**overrides).template(trust_as_template(source))
-
-
-def _docs(template, **overrides):
-    docs = [d for d in yaml.safe_load_all(_render(template, **overrides)) if d is not None]
+def _docs(which, **overrides):
+    docs = [d for d in yaml.safe_load_all(_render(which, **overrides)) if d is not None]
     return {d["kind"]: d for d in docs}
 
 
 def test_init_config_has_the_three_documents_of_the_current_api():
-    docs = _docs("kubeadm-config.yaml.j2")
+    docs = _docs("init")
     assert sorted(docs) == ["ClusterConfiguration", "InitConfiguration", "KubeletConfiguration"]
     assert docs["InitConfiguration"]["apiVersion"] == "kubeadm.k8s.io/v1beta4"
     assert docs["ClusterConfiguration"]["apiVersion"] == "kubeadm.k8s.io/v1beta4"
@@ -75,7 +76,7 @@ def test_init_config_has_the_three_documents_of_the_current_api():
 
 
 def test_init_config_uses_the_planned_networks_exactly():
-    docs = _docs("kubeadm-config.yaml.j2")
+    docs = _docs("init")
     net = docs["ClusterConfiguration"]["networking"]
     assert net == {
         "podSubnet": "10.1.0.0/16",
@@ -88,13 +89,13 @@ def test_init_config_uses_the_planned_networks_exactly():
 
 
 def test_kube_proxy_is_skipped_and_disabled():
-    docs = _docs("kubeadm-config.yaml.j2")
+    docs = _docs("init")
     assert docs["InitConfiguration"]["skipPhases"] == ["addon/kube-proxy"]
     assert docs["ClusterConfiguration"]["proxy"] == {"disabled": True}
 
 
 def test_kubelet_and_containerd_agree_on_systemd_cgroups():
-    docs = _docs("kubeadm-config.yaml.j2")
+    docs = _docs("init")
     assert docs["KubeletConfiguration"]["cgroupDriver"] == "systemd"
     reg = docs["InitConfiguration"]["nodeRegistration"]
     assert reg["criSocket"] == "unix:///run/containerd/containerd.sock"
@@ -103,7 +104,7 @@ def test_kubelet_and_containerd_agree_on_systemd_cgroups():
 
 
 def test_endpoint_defaults_to_the_first_control_plane_node():
-    docs = _docs("kubeadm-config.yaml.j2")
+    docs = _docs("init")
     cluster = docs["ClusterConfiguration"]
     assert cluster["controlPlaneEndpoint"] == "192.0.2.11:6443"
     assert cluster["apiServer"]["certSANs"] == ["192.0.2.11"]
@@ -115,7 +116,7 @@ def test_endpoint_defaults_to_the_first_control_plane_node():
 
 def test_ha_endpoint_is_the_vip_and_in_the_certificate():
     docs = _docs(
-        "kubeadm-config.yaml.j2",
+        "init",
         kubeadm_control_plane_endpoint="api.eu-core.example",
         kubeadm_api_port=8443,
         kubeadm_cert_sans=["192.0.2.11", "192.0.2.12", "api.eu-core.example"],
@@ -128,14 +129,22 @@ def test_ha_endpoint_is_the_vip_and_in_the_certificate():
     assert docs["InitConfiguration"]["localAPIEndpoint"]["bindPort"] == 8443
 
 
+def test_endpoint_port_of_a_load_balancer_differs_from_the_bind_port():
+    docs = _docs(
+        "init", kubeadm_control_plane_endpoint="lb.eu-core.example", kubeadm_control_plane_port=443
+    )
+    assert docs["ClusterConfiguration"]["controlPlaneEndpoint"] == "lb.eu-core.example:443"
+    assert docs["InitConfiguration"]["localAPIEndpoint"]["bindPort"] == 6443
+
+
 def test_ipv6_endpoint_is_bracketed():
-    docs = _docs("kubeadm-config.yaml.j2", kubeadm_control_plane_endpoint="2001:db8::10")
+    docs = _docs("init", kubeadm_control_plane_endpoint="2001:db8::10")
     assert docs["ClusterConfiguration"]["controlPlaneEndpoint"] == "[2001:db8::10]:6443"
 
 
 def test_dual_stack_joins_the_planned_cidrs_v4_first():
     docs = _docs(
-        "kubeadm-config.yaml.j2",
+        "init",
         kubeadm_pod_cidrs=["10.1.0.0/16", "fd00:10:1::/56"],
         kubeadm_service_cidrs=["172.16.0.0/20", "fd00:172:16::/112"],
         kubeadm_node_ip="192.0.2.11,2001:db8::11",
@@ -149,7 +158,7 @@ def test_dual_stack_joins_the_planned_cidrs_v4_first():
 
 
 def test_ignored_preflight_errors_reach_kubeadm():
-    docs = _docs("kubeadm-config.yaml.j2", kubeadm_ignore_preflight_errors=["Swap", "NumCPU"])
+    docs = _docs("init", kubeadm_ignore_preflight_errors=["Swap", "NumCPU"])
     assert docs["InitConfiguration"]["nodeRegistration"]["ignorePreflightErrors"] == [
         "Swap",
         "NumCPU",
@@ -157,9 +166,16 @@ def test_ignored_preflight_errors_reach_kubeadm():
 
 
 def test_rendering_is_byte_stable_and_marked_managed():
-    first = _render("kubeadm-config.yaml.j2")
-    assert first == _render("kubeadm-config.yaml.j2")
-    assert first.startswith("#\n# Ansible managed\n#\n")
+    first = _render("init")
+    assert first == _render("init")
+    assert first.startswith(bootstrap_files.HEADER)
+
+
+def test_node_name_defaults_to_the_inventory_name_in_lowercase():
+    docs = _docs("init", inventory_hostname="CP-1")
+    assert docs["InitConfiguration"]["nodeRegistration"]["name"] == "cp-1"
+    named = _docs("init", kubeadm_node_name="control-1")
+    assert named["InitConfiguration"]["nodeRegistration"]["name"] == "control-1"
 
 
 @pytest.mark.parametrize(
@@ -173,7 +189,7 @@ def test_join_config_per_node_role(host, role, control_plane):
         "kubeadm_node_ip": "192.0.2.12",
         "__kubeadm_secrets": BASE["hostvars"]["cp-1"],
     }
-    docs = _docs("join-config.yaml.j2", **overrides)
+    docs = _docs("join", **overrides)
     join = docs["JoinConfiguration"]
     assert join["apiVersion"] == "kubeadm.k8s.io/v1beta4"
     token = join["discovery"]["bootstrapToken"]
@@ -194,8 +210,26 @@ def test_join_config_per_node_role(host, role, control_plane):
         }
 
 
+def test_join_config_with_the_secrets_is_the_preview_with_the_placeholders():
+    overrides = {
+        "inventory_hostname": "cp-2",
+        "kubeadm_node_ip": "192.0.2.12",
+        "__kubeadm_secrets": BASE["hostvars"]["cp-1"],
+    }
+    secrets = BASE["hostvars"]["cp-1"]
+    installed = _render("join", **overrides)
+    masked = (
+        installed.replace(secrets["__kubeadm_join_token"], "<token>")
+        .replace(secrets["__kubeadm_ca_hash"], "<ca-hash>")
+        .replace(secrets["__kubeadm_certificate_key"], "<certificate-key>")
+    )
+    values = dict(bootstrap_files.role_defaults("kubeadm"), **BASE)
+    values.update(overrides, kubeadm_control_plane_endpoint="192.0.2.11")
+    assert masked == bootstrap_files.kubeadm_join_config(values, "cp-2")
+
+
 def test_upgrade_config_keeps_kube_proxy_out():
-    docs = _docs("upgrade-config.yaml.j2", kubeadm_kubernetes_version="1.34.1")
+    docs = _docs("upgrade", kubeadm_kubernetes_version="1.34.1")
     upgrade = docs["UpgradeConfiguration"]
     assert upgrade["apiVersion"] == "kubeadm.k8s.io/v1beta4"
     assert upgrade["apply"]["kubernetesVersion"] == "v1.34.1"
@@ -205,26 +239,28 @@ def test_upgrade_config_keeps_kube_proxy_out():
 
 
 def test_internal_values():
-    templar = _templar(kubeadm_kubernetes_version="1.33.5")
-    assert templar.template(trust_as_template("{{ _kubeadm_minor }}")) == "1.33"
+    assert render("kubeadm", "{{ _kubeadm_minor }}", BASE) == "1.33"
     assert (
-        templar.template(trust_as_template("{{ _kubeadm_repo_url }}"))
+        render("kubeadm", "{{ _kubeadm_repo_url }}", BASE)
         == "https://pkgs.k8s.io/core:/stable:/v1.33"
     )
-    assert templar.template(trust_as_template("{{ _kubeadm_first_control_plane }}")) == "cp-1"
+    assert render("kubeadm", "{{ _kubeadm_first_control_plane }}", BASE) == "cp-1"
+    assert render("kubeadm", "{{ _kubeadm_control_plane_port }}", BASE) == 6443
+
+
+def test_the_role_passes_exactly_the_renderer_inputs():
+    inputs = render("kubeadm", "{{ _kubeadm_file_inputs }}", BASE)
+    assert sorted(inputs) == sorted(bootstrap_files.KUBEADM_KEYS)
 
 
 def _preflight_conditions():
-    tasks = LOADER.load_from_file(str(ROLE / "tasks" / "preflight.yml"), trusted_as_template=True)
+    path = ROOT / "roles" / "kubeadm" / "tasks" / "preflight.yml"
+    tasks = LOADER.load_from_file(str(path), trusted_as_template=True)
     return tasks[0]["ansible.builtin.assert"]["that"]
 
 
-def _holds(templar, conditions):
-    return all(templar.evaluate_conditional(trust_as_template(c)) for c in conditions)
-
-
 def test_preflight_accepts_the_plan_inputs():
-    assert _holds(_templar(), _preflight_conditions())
+    assert holds("kubeadm", _preflight_conditions(), BASE)
 
 
 @pytest.mark.parametrize(
@@ -241,4 +277,4 @@ def test_preflight_accepts_the_plan_inputs():
     ids=["role", "name", "version", "no-pod-cidr", "stack-mismatch", "no-cp", "port"],
 )
 def test_preflight_rejects_bad_inputs(overrides):
-    assert not _holds(_templar(**overrides), _preflight_conditions())
+    assert not holds("kubeadm", _preflight_conditions(), BASE, overrides)

@@ -3,11 +3,15 @@
 
 import pytest
 
+from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils.mesh_planner import plan_mesh
 from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils.rolling import (
     RollingError,
     check_step,
+    installed_version,
     parse_version,
+    removal_queue,
     rolling_order,
+    upgrade_queue,
 )
 
 TARGET = "v1.33.5+k3s1"
@@ -145,3 +149,224 @@ def test_filter_wraps_errors():
     assert hosts(flt([node("s1", "server", "v1.32.9+k3s1")], TARGET)) == ["s1"]
     with pytest.raises(AnsibleFilterError, match="^rolling_order: host s1 has role 'x'"):
         flt([node("s1", "x", "v1.32.9+k3s1")], TARGET)
+
+
+# --- The playbooks' decisions: upgrade queues from the plan and removal requests ---------
+
+
+def _inventory_cluster(name, distribution, nodes):
+    return {
+        "group": "cluster_" + name.replace("-", "_"),
+        "vars": {
+            "edgemesh_cluster_name": name,
+            "edgemesh_region": "eu",
+            "edgemesh_distribution": distribution,
+        },
+        "nodes": [{"host": h, "ip": ip, "role": r} for h, ip, r in nodes],
+    }
+
+
+@pytest.fixture(scope="module")
+def mesh_plan():
+    clusters = [
+        _inventory_cluster(
+            "a-k3s",
+            "k3s",
+            [
+                ("k-s1", "192.0.2.1", "server"),
+                ("k-s2", "192.0.2.2", "server"),
+                ("k-a1", "192.0.2.3", "agent"),
+            ],
+        ),
+        _inventory_cluster(
+            "b-k3s", "k3s", [("m-s1", "192.0.2.11", "server"), ("m-a1", "192.0.2.12", "agent")]
+        ),
+        _inventory_cluster(
+            "c-kubeadm",
+            "kubeadm",
+            [
+                ("cp-1", "198.51.100.1", "server"),
+                ("cp-2", "198.51.100.2", "server"),
+                ("w-1", "198.51.100.3", "agent"),
+            ],
+        ),
+    ]
+    return plan_mesh(clusters, {}, None)["plan"]
+
+
+def answered(output, rc=0):
+    return {"rc": rc, "stdout": output}
+
+
+def k3s_hostvars(installed, target=TARGET):
+    return dict(
+        (host, {"__out": answered("k3s version %s (abc)\ngo version go1.24" % v), "__to": target})
+        for host, v in installed.items()
+    )
+
+
+def test_installed_version_is_read_from_the_version_commands():
+    assert installed_version("k3s version v1.33.5+k3s1 (e3b0c442)\ngo version go1.24") == (
+        "v1.33.5+k3s1"
+    )
+    assert installed_version("Kubernetes v1.33.5") == "v1.33.5"
+    assert installed_version("command not found") == ""
+    assert installed_version(None) == ""
+
+
+def test_k3s_queue_servers_of_every_cluster_first(mesh_plan):
+    old = "v1.32.9+k3s1"
+    hv = k3s_hostvars({"k-s1": old, "k-s2": TARGET, "k-a1": old, "m-s1": old, "m-a1": old})
+    queue = upgrade_queue(mesh_plan, "k3s", hv, "__out", "__to")
+    assert [(n["host"], n["cluster"]) for n in queue] == [
+        ("k-s1", "a-k3s"),
+        ("m-s1", "b-k3s"),
+        ("k-a1", "a-k3s"),
+        ("m-a1", "b-k3s"),
+    ]
+    assert queue[0] == {
+        "host": "k-s1",
+        "cluster": "a-k3s",
+        "role": "server",
+        "from": old,
+        "to": TARGET,
+    }
+
+
+def test_nodes_that_did_not_answer_are_left_out(mesh_plan):
+    hv = k3s_hostvars({"k-s1": "v1.32.9+k3s1"})
+    hv["k-s2"] = {"__out": answered("", rc=2), "__to": TARGET}
+    hv["k-a1"] = {"__out": {"skipped": True}, "__to": TARGET}
+    assert [n["host"] for n in upgrade_queue(mesh_plan, "k3s", hv, "__out", "__to")] == ["k-s1"]
+    assert upgrade_queue(mesh_plan, "k3s", {}, "__out", "__to") == []
+
+
+def test_kubeadm_queue_starts_with_the_first_control_plane(mesh_plan):
+    hv = dict(
+        (host, {"__out": answered("Kubernetes v1.33.5"), "__to": "1.33.6"})
+        for host in ("cp-1", "cp-2", "w-1")
+    )
+    for host in hv:
+        hv[host]["kubeadm_control_plane_hosts"] = ["cp-2", "cp-1"]
+    queue = upgrade_queue(mesh_plan, "kubeadm", hv, "__out", "__to", "kubeadm_control_plane_hosts")
+    assert [n["host"] for n in queue] == ["cp-2", "cp-1", "w-1"]
+    assert {(n["from"], n["to"]) for n in queue} == {("v1.33.5", "1.33.6")}
+    hv["w-1"]["__out"] = answered("Kubernetes v1.33.6")
+    assert [n["host"] for n in upgrade_queue(mesh_plan, "kubeadm", hv, "__out", "__to")] == [
+        "cp-1",
+        "cp-2",
+    ]
+
+
+@pytest.mark.parametrize(
+    "hostvars, message",
+    [
+        (
+            {"k-s1": {"__out": answered("k3s version v1.32.9+k3s1"), "__to": ""}},
+            "cluster a-k3s: set the target __to (inventory or -e __to=...) to upgrade",
+        ),
+        (
+            {
+                "k-s1": {"__out": answered("k3s version v1.32.9+k3s1"), "__to": TARGET},
+                "k-s2": {"__to": "v1.33.6+k3s1"},
+            },
+            "cluster a-k3s: __to differs between its nodes (k-s1=v1.33.5+k3s1, "
+            "k-s2=v1.33.6+k3s1); allowed: one version per cluster",
+        ),
+        (
+            {"k-s1": {"__out": answered("k3s version v1.31.9+k3s1"), "__to": TARGET}},
+            "host k-s1 runs v1.31.9+k3s1; v1.33.5+k3s1 skips a minor version",
+        ),
+    ],
+    ids=["no-target", "two-targets", "minor-jump"],
+)
+def test_upgrade_queue_refusals(mesh_plan, hostvars, message):
+    with pytest.raises(RollingError) as err:
+        upgrade_queue(mesh_plan, "k3s", hostvars, "__out", "__to")
+    assert message in str(err.value)
+    with pytest.raises(RollingError, match="the plan is not a mapping with 'clusters'"):
+        upgrade_queue({}, "k3s", hostvars, "__out", "__to")
+
+
+INVENTORY = ["k-s1", "k-s2", "k-a1", "m-s1", "m-a1", "cp-1", "cp-2", "w-1"]
+
+
+def inputs_of(registration):
+    """The k3s role inputs the role_inputs play set (registration address per cluster)."""
+    hv = {}
+    for host, ip, reg in (
+        ("k-s1", "192.0.2.1", registration),
+        ("k-s2", "192.0.2.2", registration),
+        ("k-a1", "192.0.2.3", registration),
+        ("m-s1", "192.0.2.11", "192.0.2.11"),
+        ("m-a1", "192.0.2.12", "192.0.2.11"),
+    ):
+        hv[host] = {"k3s_registration_address": reg, "k3s_node_ip": ip}
+    return hv
+
+
+def test_removal_queue_accepts_a_list_or_commas(mesh_plan):
+    hv = inputs_of("192.0.2.1")
+    assert removal_queue(mesh_plan, "k-s2, k-a1,k-s2", INVENTORY, hv) == ["k-a1", "k-s2"]
+    assert removal_queue(mesh_plan, ["m-a1"], INVENTORY, hv) == ["m-a1"]
+
+
+@pytest.mark.parametrize(
+    "requested, message",
+    [
+        ("", "remove_node.yml needs -e edgemesh_remove_nodes=<host[,host]>"),
+        (7, "edgemesh_remove_nodes is 7; allowed: host names"),
+        ("k-s2,ghost", "edgemesh_remove_nodes names ghost, not hosts of edgemesh_clusters"),
+        (
+            "k-s1,k-s2",
+            "cluster a-k3s (k3s) cannot lose k-s1, k-s2: remove_node.yml handles k3s clusters "
+            "that keep at least one server (use reset.yml to remove a whole cluster)",
+        ),
+        ("w-1", "cluster c-kubeadm (kubeadm) cannot lose w-1: remove_node.yml handles k3s"),
+        (
+            "k-s1",
+            "cluster a-k3s (k3s) cannot lose k-s1: k-s1 is the registration address of the "
+            "cluster; set edgemesh_control_plane_endpoint (a VIP) or pin edgemesh_k3s_init_server",
+        ),
+    ],
+    ids=["none", "type", "unknown", "last-server", "kubeadm", "registration"],
+)
+def test_removal_refusals(mesh_plan, requested, message):
+    with pytest.raises(RollingError) as err:
+        removal_queue(
+            mesh_plan, requested, INVENTORY + ["ghost-not-planned"], inputs_of("192.0.2.1")
+        )
+    assert message in str(err.value)
+
+
+def test_removal_needs_the_role_inputs_and_a_planned_host(mesh_plan):
+    with pytest.raises(RollingError, match="k-a1 has no k3s role inputs"):
+        removal_queue(mesh_plan, "k-a1", INVENTORY, {})
+    with pytest.raises(RollingError, match="host extra is in no cluster of the plan"):
+        removal_queue(mesh_plan, "extra", INVENTORY + ["extra"], {})
+    # With a VIP the former registration server can go.
+    assert removal_queue(mesh_plan, "k-s1", INVENTORY, inputs_of("vip.example")) == ["k-s1"]
+
+
+def test_queue_filters_wrap_errors(mesh_plan):
+    from ansible.errors import AnsibleFilterError
+
+    from ansible_collections.edgemesh.cluster_mesh.plugins.filter.removal_queue import (
+        FilterModule as Removal,
+    )
+    from ansible_collections.edgemesh.cluster_mesh.plugins.filter.upgrade_queue import (
+        FilterModule as Upgrade,
+    )
+
+    upgrade = Upgrade().filters()["upgrade_queue"]
+    removal = Removal().filters()["removal_queue"]
+    assert upgrade(mesh_plan, "k3s", {}, "__out", "__to") == []
+    assert removal(mesh_plan, "k-a1", INVENTORY, inputs_of("vip")) == ["k-a1"]
+    with pytest.raises(AnsibleFilterError, match="^upgrade_queue: distribution 'rke2'"):
+        upgrade(mesh_plan, "rke2", {}, "__out", "__to")
+    with pytest.raises(AnsibleFilterError, match="^upgrade_queue: cluster a-k3s: set the target"):
+        upgrade(mesh_plan, "k3s", {"k-s1": {"__out": answered("v1.32.1")}}, "__out", "__to")
+    with pytest.raises(AnsibleFilterError, match="^removal_queue: remove_node.yml needs"):
+        removal(mesh_plan, [], INVENTORY, {})
+    with pytest.raises(AnsibleFilterError, match="^removal_queue: the input must be the plan"):
+        removal([], [], INVENTORY, {})
