@@ -23,6 +23,8 @@ __metaclass__ = type
 import copy
 import re
 
+from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import mesh_rules
+
 DOCS_URL = "https://docs.cilium.io/en/v{minor}/operations/system_requirements/"
 
 # Kernel releases of RHEL-family distributions carry ``.el<major>`` (4.18.0-553.el8_10).
@@ -202,10 +204,11 @@ _SHARED = {
     },
 }
 
-# Per-minor differences from the shared table, as {minor: {feature: {key: value}}}.
-_overrides = {"1.18": {}, "1.19": {}, "1.20": {}}
+# Per-minor differences from the shared table, as {minor: {feature: {key: value}}}; a
+# supported minor (mesh_rules.CILIUM_MINORS) without an entry uses the shared table.
+_overrides = {}
 
-SUPPORTED_MINORS = tuple(sorted(_overrides))
+SUPPORTED_MINORS = mesh_rules.SUPPORTED_CILIUM_MINORS
 FEATURES = tuple(sorted(_SHARED["features"]))
 
 
@@ -215,26 +218,17 @@ class RequirementError(ValueError):
 
 def cilium_minor(version):
     """'1.19.6', 'v1.19' or '1.19.0-rc.1' -> '1.19'; raise RequirementError otherwise."""
-    text = str(version if version is not None else "").strip()
-    match = re.match(r"^v?(\d+)\.(\d+)(?:\.\d+)?(?:[-+][0-9A-Za-z.-]+)?$", text)
-    if not match:
-        raise RequirementError(
-            "cilium_version %r is not a version like 1.19 or 1.19.6" % (version,)
-        )
-    minor = "%d.%d" % (int(match.group(1)), int(match.group(2)))
-    if minor not in _overrides:
-        raise RequirementError(
-            "cilium_version %s: no kernel requirement table for Cilium %s (known: %s)"
-            % (text, minor, ", ".join(SUPPORTED_MINORS))
-        )
-    return minor
+    try:
+        return mesh_rules.cilium_minor(version, require_patch=False)
+    except mesh_rules.RuleError as exc:
+        raise RequirementError("cilium_version: %s" % exc)
 
 
 def requirements_for(version):
     """The full requirement table for one Cilium version (a fresh copy)."""
     minor = cilium_minor(version)
     table = copy.deepcopy(_SHARED)
-    for feature, changes in _overrides[minor].items():
+    for feature, changes in _overrides.get(minor, {}).items():
         table["features"][feature].update(copy.deepcopy(changes))
     table["minor"] = minor
     table["docs_url"] = DOCS_URL.format(minor=minor)

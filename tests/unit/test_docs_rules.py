@@ -61,3 +61,18 @@ def test_planner_defaults_table_matches_the_planner_defaults():
         else:
             shown = str(value)
         assert "| `%s` |" % shown in rows[key], key
+
+
+def test_literal_cilium_defaults_outside_python_follow_mesh_rules():
+    """YAML cannot import the rules: every literal default Cilium version in roles and
+    playbooks must be (the minor of) mesh_rules.DEFAULT_CILIUM_VERSION."""
+    default = mesh_rules.DEFAULT_CILIUM_VERSION
+    minor = mesh_rules.cilium_minor(default)
+    found = []
+    for path in list((ROOT / "roles").rglob("*.yml")) + list((ROOT / "playbooks").rglob("*.yml")):
+        text = path.read_text()
+        for match in re.finditer(r"cilium_version[^\n]*?[\"'](v?\d+\.\d+(?:\.\d+)?)[\"']", text):
+            found.append((path.name, match.group(1)))
+    assert found, "the pattern finds the node_prep default"
+    for name, value in found:
+        assert value in (default, minor), (name, value)

@@ -127,8 +127,8 @@ def test_kernel_release_overrides_config_header(tmp_path, config_file):
 @pytest.mark.parametrize(
     "args,message",
     [
-        ({"cilium_version": "1.14"}, "no kernel requirement table for Cilium 1.14"),
-        ({"cilium_version": "banana"}, "'banana' is not a version like 1.19"),
+        ({"cilium_version": "1.14"}, "Cilium version '1.14' is not supported; allowed: 1.18.x"),
+        ({"cilium_version": "banana"}, "Cilium version 'banana' is not supported"),
         (
             {"cilium_version": "1.19", "features": ["warp"]},
             "value of features must be one or more of",
