@@ -17,8 +17,7 @@ description:
     mapping of relative path to text. The same plan always gives the same bytes.
   - C(plan.json) (sorted keys, two-space indent), C(plan.md) (a table and a Mermaid diagram
     of regions, clusters and mesh links), C(summary.txt) (the fixed-width table plan.yml
-    prints), and per cluster C(<name>/cilium-values.yaml) plus C(<name>/k3s-config.yaml) or
-    C(<name>/kubeadm-config.yaml) carrying the planned pod/service CIDRs and cluster DNS.
+    prints), and per cluster C(<name>/cilium-values.yaml).
   - With O(state_file), the state file (derived from the plan, which carries the
     reservations of inactive clusters) is added with its content and mode V(0600), ready
     for M(edgemesh.cluster_mesh.write_files), so that plan.yml writes everything in one
@@ -79,7 +78,6 @@ _value:
   sample:
     plan.json: "{...}"
     eu-core/cilium-values.yaml: "cluster:\n  id: 1\n  name: eu-core\n"
-    eu-core/k3s-config.yaml: "cluster-cidr: 10.0.0.0/16\n"
 """
 
 from ansible.errors import AnsibleFilterError

@@ -10,8 +10,9 @@
   mesh links;
 * ``summary.txt`` - the same table as fixed-width text (what plan.yml prints);
 * ``<cluster>/cilium-values.yaml`` - Helm values from ``cilium_values.cluster_values``;
-* ``<cluster>/k3s-config.yaml`` or ``<cluster>/kubeadm-config.yaml`` - the cluster's
-  planned pod/service CIDRs and cluster DNS address for the distribution.
+* with ``bootstrap_hostvars``: ``<cluster>/<host>/config.yaml`` (k3s) or
+  ``kubeadm-config.yaml`` / ``join-config.yaml`` / ``upgrade-config.yaml`` (kubeadm) - the
+  complete files the roles install, from ``bootstrap_files.preview_files`` (no secret).
 
 No Ansible import; PyYAML (an ansible-core dependency) renders the YAML files.
 """
@@ -34,7 +35,10 @@ except ImportError:  # pragma: no cover - ansible-core always brings PyYAML
     HAS_YAML = False
     _RESOLVER = None
 
-from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import cilium_values
+from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import (
+    bootstrap_files,
+    cilium_values,
+)
 from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils.mesh_planner import (
     dump_state,
     state_from_plan,
@@ -334,39 +338,14 @@ def plan_markdown(plan):
     return "\n".join(lines) + "\n"
 
 
-def k3s_config(cluster):
-    data = {
-        "cluster-cidr": ",".join(cluster["pod_cidrs"]),
-        "service-cidr": ",".join(cluster["service_cidrs"]),
-        "cluster-dns": cluster["cluster_dns"],
-    }
-    return HEADER + yaml_text(data)
-
-
-def kubeadm_config(cluster):
-    cluster_config = {
-        "apiVersion": "kubeadm.k8s.io/v1beta4",
-        "kind": "ClusterConfiguration",
-        "clusterName": cluster["name"],
-        "networking": {
-            "podSubnet": ",".join(cluster["pod_cidrs"]),
-            "serviceSubnet": ",".join(cluster["service_cidrs"]),
-        },
-    }
-    kubelet_config = {
-        "apiVersion": "kubelet.config.k8s.io/v1beta1",
-        "kind": "KubeletConfiguration",
-        "clusterDNS": [cluster["cluster_dns"]],
-    }
-    return HEADER + yaml_text(cluster_config) + yaml_text(kubelet_config)
-
-
-def render_artifacts(plan, options=None, paths=None, state_file=None):
+def render_artifacts(plan, options=None, paths=None, state_file=None, bootstrap_hostvars=None):
     """{relative path: text} of every file plan.yml writes under the output directory.
 
     ``paths`` (optional) limits the result to these relative paths, rendering nothing else;
     a path the plan does not produce is an error. ``state_file`` (optional) adds the state
     file, derived from the plan, as ``{state_file: {"content": text, "mode": "0600"}}``.
+    ``bootstrap_hostvars`` (optional, host -> templated variables) adds the previews of
+    every node's bootstrap files (``bootstrap_files.preview_files``).
     """
     if not isinstance(plan, dict) or not isinstance(plan.get("clusters"), list):
         raise ArtifactError(
@@ -388,10 +367,8 @@ def render_artifacts(plan, options=None, paths=None, state_file=None):
     for cluster in plan["clusters"]:
         name = cluster["name"]
         renderers["%s/cilium-values.yaml" % name] = _values_renderer(values_context, name, copts)
-        if cluster["distribution"] == "kubeadm":
-            renderers["%s/kubeadm-config.yaml" % name] = _bind(kubeadm_config, cluster)
-        else:
-            renderers["%s/k3s-config.yaml" % name] = _bind(k3s_config, cluster)
+    if bootstrap_hostvars is not None:
+        renderers.update(_bootstrap_renderers(plan, bootstrap_hostvars))
     wanted = sorted(renderers) if paths is None else list(paths)
     unknown = sorted(set(wanted) - set(renderers))
     if unknown:
@@ -410,6 +387,15 @@ def render_artifacts(plan, options=None, paths=None, state_file=None):
 
 def _bind(func, *args):
     return lambda: func(*args)
+
+
+def _bootstrap_renderers(plan, hostvars):
+    """The previews of the bootstrap files (their content does not depend on the output dir)."""
+    try:
+        previews = bootstrap_files.preview_files(plan, hostvars, "build")
+    except bootstrap_files.BootstrapError as exc:
+        raise ArtifactError("bootstrap file previews: %s" % exc)
+    return dict((path, _bind(previews.get, path)) for path in previews)
 
 
 class _LazyContext(object):

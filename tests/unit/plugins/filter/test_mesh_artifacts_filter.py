@@ -28,7 +28,6 @@ def test_renders_every_file():
     files = mesh_artifacts(plan)
     assert sorted(files) == [
         "a/cilium-values.yaml",
-        "a/k3s-config.yaml",
         "plan.json",
         "plan.md",
         "summary.txt",

@@ -281,3 +281,21 @@ def test_renderer_inputs_are_role_options_passed_by_the_role(role, keys, inputs_
 
 def test_node_paths_are_the_roles_own():
     assert bootstrap_files.K3S_TOKEN_PATH == _role_file("k3s", "vars")["_k3s_token_path"]
+
+
+def test_dual_stack_previews_join_families_with_commas():
+    """Moved from test_mesh_artifacts.py (the old build/<cluster>/ excerpts)."""
+    clusters = [
+        inventory_cluster("eu-core", "k3s", [("eu-1", "192.0.2.11", "server")]),
+        inventory_cluster("us-core", "kubeadm", [("us-1", "198.51.100.11", "server")]),
+    ]
+    settings = {
+        "edgemesh_pod_cidr_pool_v6": ["fd00:10::/48"],
+        "edgemesh_service_cidr_pool_v6": ["fd00:20::/104"],
+    }
+    files = preview_files(plan_mesh(clusters, settings, None)["plan"], {}, "build")
+    k3s = yaml.safe_load(files["eu-core/eu-1/config.yaml"])
+    assert k3s["cluster-cidr"] == "10.0.0.0/16,fd00:10::/56"
+    assert k3s["service-cidr"] == "172.16.0.0/20,fd00:20::/112"
+    kubeadm = list(yaml.safe_load_all(files["us-core/us-1/kubeadm-config.yaml"]))[1]
+    assert kubeadm["networking"]["podSubnet"] == "10.1.0.0/16,fd00:10:0:100::/56"
