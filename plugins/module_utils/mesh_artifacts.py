@@ -66,7 +66,7 @@ class ArtifactError(Exception):
     """The plan or the options cannot be rendered; the message names the cluster and key."""
 
 
-_PLAIN_RE = re.compile(r"^[A-Za-z0-9_/.][A-Za-z0-9_./:@+-]*$")
+_PLAIN_RE = re.compile(r"^[A-Za-z0-9_/.][A-Za-z0-9_./:@+-]*\Z")
 _SCALAR_CACHE = {}
 
 

@@ -59,15 +59,17 @@ EXAMPLES = r"""
     output_dir: build
   register: plan
 
-- name: Keep the plan for later plays of this run
+- name: Read the plan it wrote
   ansible.builtin.set_fact:
-    edgemesh_plan: "{{ plan.plan }}"
+    edgemesh_plan: "{{ lookup('ansible.builtin.file', 'build/plan.json') | from_json }}"
 """
 
 RETURN = r"""
 plan:
-  description: The plan (docs/contracts.md).
-  returned: success
+  description:
+    - The plan (docs/contracts.md), in check mode, when C(plan.json) is not written.
+    - After a real run the plan is C(<output_dir>/plan.json).
+  returned: check mode
   type: dict
 summary:
   description: The lines of C(summary.txt).
