@@ -18,12 +18,22 @@ from ansible.module_utils.common.text.converters import to_native, to_text
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import (
+    bootstrap_files,
     mesh_artifacts,
     mesh_planner,
+    role_inputs,
 )
 from ansible_collections.edgemesh.cluster_mesh.plugins.plugin_utils.file_sync import sync_files
 from ansible_collections.edgemesh.cluster_mesh.plugins.plugin_utils.play_inventory import (
     play_inventory,
+)
+
+# Host variables the bootstrap previews read (the k3s/kubeadm role knobs).
+BOOTSTRAP_KEYS = tuple(
+    sorted(
+        set((role_inputs.PIN_VAR,) + bootstrap_files.ROLE_KEYS["k3s"])
+        | set(bootstrap_files.ROLE_KEYS["kubeadm"])
+    )
 )
 
 # Facts the collection's own playbooks set during a run; not settings.
@@ -112,9 +122,20 @@ class ActionModule(ActionBase):
 
         return resolve
 
+    def _bootstrap_vars(self, inventory, task_vars):
+        """{host: {k3s_*/kubeadm_* knob: value as the play sees it}} for the previews."""
+        resolve = self._resolver(task_vars)
+        result = {}
+        for host, raw in ((inventory.get("_meta") or {}).get("hostvars") or {}).items():
+            result[host] = dict(
+                (key, resolve(host, key, raw[key])) for key in BOOTSTRAP_KEYS if key in raw
+            )
+        return result
+
     def _inventory(self, args, task_vars):
         if not args["inventory_sources"]:
-            found = play_inventory(task_vars.get("hostvars"), mesh_planner.INVENTORY_KEYS)
+            keys = mesh_planner.INVENTORY_KEYS + BOOTSTRAP_KEYS
+            found = play_inventory(task_vars.get("hostvars"), keys)
             if found is not None:
                 return found
         sources = args["inventory_sources"] or task_vars.get("ansible_inventory_sources") or []
@@ -140,7 +161,11 @@ class ActionModule(ActionBase):
             )
             timings["plan"] = time.perf_counter() - started
             started = time.perf_counter()
-            files = mesh_artifacts.render_artifacts(planned["plan"], state_file=state_file)
+            files = mesh_artifacts.render_artifacts(
+                planned["plan"],
+                state_file=state_file,
+                bootstrap_hostvars=self._bootstrap_vars(inventory, task_vars),
+            )
             timings["render"] = time.perf_counter() - started
         except (mesh_planner.PlanError, mesh_artifacts.ArtifactError) as exc:
             result.update(failed=True, msg="mesh_plan: %s" % to_native(exc))
