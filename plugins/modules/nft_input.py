@@ -53,14 +53,19 @@ options:
     description: The unit that loads O(config_file); a warning says when it is not enabled.
     type: str
     default: nftables.service
-extends_documentation_fragment: []
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
+    details: Reads the live rule set and the files; reports what would change, changes nothing.
   diff_mode:
     support: full
+    details: The rules file and the boot configuration, before and after.
+  platform:
+    platforms: posix
 author:
-  - edgemesh maintainers
+  - edgemesh maintainers (@edgemesh)
 """
 
 EXAMPLES = r"""
