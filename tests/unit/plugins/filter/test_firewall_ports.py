@@ -16,9 +16,11 @@ def test_filters_are_registered():
 
 def test_server_ports_as_dicts():
     result = ports.firewall_ports(
-        "server", distribution="kubeadm", cilium_options={"tunnel_protocol": "geneve"},
+        "server",
+        distribution="kubeadm",
+        cilium_options={"tunnel_protocol": "geneve"},
         clustermesh_nodeport="32379",
-    )  # fmt: skip
+    )
     assert [r["firewalld"] for r in result] == [
         "2379-2380/tcp",
         "4240/tcp",
