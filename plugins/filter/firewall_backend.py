@@ -13,7 +13,7 @@ short_description: Which host firewall to configure
 version_added: "0.2.0"
 description:
   - The requested firewall, or for C(auto) C(firewalld) when its service runs, else C(ufw)
-    when C(ufw status) says C(Status: active), else C(nftables) (the
+    when C(ufw status) reports the firewall active, else C(nftables) (the
     M(edgemesh.cluster_mesh.nft_input) module then changes nothing unless an input chain
     drops by default).
 options:
