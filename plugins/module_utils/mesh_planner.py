@@ -53,9 +53,7 @@ from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils.mesh_rules i
 from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils.mesh_rules import (
     NODEPORT_RANGE as NODEPORT_LIMITS,
 )
-from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils.mesh_rules import (
-    REGION_RE,
-)
+from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils.mesh_rules import REGION_RE
 
 STATE_FORMAT = mesh_state_schema.STATE_FORMAT
 
