@@ -221,7 +221,7 @@ def _check_removal(cluster, removed, hostvars):
                 "%s: %s has no k3s role inputs (playbooks/tasks/role_inputs.yml did not run "
                 "there; is it outside --limit?)" % (where, host)
             )
-        if address == str(node_ip).split(",")[0]:
+        if address == str(node_ip).split(",", 1)[0]:
             raise RollingError(
                 "%s: %s is the registration address of the cluster; set "
                 "edgemesh_control_plane_endpoint (a VIP) or pin edgemesh_k3s_init_server to "

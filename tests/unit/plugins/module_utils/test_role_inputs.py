@@ -55,9 +55,9 @@ US = [
 ]
 
 
-def make_plan(eu_vars=None, us_vars=None, eu_nodes=EU, settings=None):
+def make_plan(eu_vars=None, us_vars=None, eu_nodes=None, settings=None):
     clusters = [
-        inventory_cluster("eu-core", "k3s", eu_nodes, **(eu_vars or {})),
+        inventory_cluster("eu-core", "k3s", eu_nodes or EU, **(eu_vars or {})),
         inventory_cluster("us-core", "kubeadm", US, **(us_vars or {})),
     ]
     return plan_mesh(clusters, settings or {}, None)["plan"]
