@@ -80,4 +80,4 @@ def mounts_under(mountinfo_text, roots):
     entries = list(enumerate(parse_mountinfo(mountinfo_text)))
     chosen = [(index, entry) for index, entry in entries if is_under(entry.mount_point, wanted)]
     chosen.sort(key=lambda item: (item[1].mount_point.count("/"), item[0]), reverse=True)
-    return [entry.mount_point for _, entry in chosen]
+    return [item[1].mount_point for item in chosen]

@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+# (prepare.yml writes it with a "#!/usr/bin/python3" line first.)
 # STAND-IN for the k3s binary, used only by the Molecule scenario molecule/k3s_join_timeout.
 # The real k3s cannot be downloaded on the test machines. The role installs this script
 # where k3s goes (air-gap mode, verified against a checksum file made for it). It models

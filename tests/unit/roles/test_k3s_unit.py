@@ -47,7 +47,7 @@ def directives(text):
         if line.startswith("[") and line.endswith("]"):
             section = line[1:-1]
         elif line and not line.startswith("#"):
-            key, _, value = line.partition("=")
+            key, value = line.split("=", 1)
             found.append((section, key, value))
     return found
 
