@@ -58,7 +58,9 @@ def _tar(path, members):
 def build(outdir):
     outdir = pathlib.Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    arch = subprocess.run(["dpkg", "--print-architecture"], capture_output=True, text=True).stdout
+    arch = subprocess.run(
+        ["dpkg", "--print-architecture"], capture_output=True, text=True, check=True
+    ).stdout
     arch = ARCHES[arch.strip()]
     new = debian_packages.fetch("unstable", ["containerd", "containernetworking-plugins"])
     old = debian_packages.fetch("bookworm", ["runc"])

@@ -90,7 +90,9 @@ def _apt_options(state, suite, mirror):
 
 def _apt(args, cwd=None, timeout=600):
     try:
-        done = subprocess.run(args, capture_output=True, text=True, cwd=cwd, timeout=timeout)
+        done = subprocess.run(
+            args, capture_output=True, text=True, cwd=cwd, timeout=timeout, check=False
+        )
     except subprocess.TimeoutExpired:
         raise Unreachable("%s timed out after %d s" % (" ".join(args[:1] + args[-2:]), timeout))
     output = done.stdout + done.stderr
