@@ -13,12 +13,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import cilium_values as cv
+from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import mesh_rules
 from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils.mesh_planner import plan_mesh
 from ansible_collections.edgemesh.cluster_mesh.tests.unit.helpers.plans import complete_plan
 
 ROOT = pathlib.Path(__file__).resolve().parents[4]
 FIXTURES = ROOT / "tests" / "fixtures" / "cilium-chart"
-VERSIONS = ["1.18.12", "1.19.6", "1.20.0"]
+# The chart of every supported minor (mesh_rules.CILIUM_MINORS), one reference list each.
+VERSIONS = [minor.chart_tested for minor in mesh_rules.CILIUM_MINORS]
 
 CA_CERT = "-----BEGIN CERTIFICATE-----\nMIIBstand-in-ca-cert\n-----END CERTIFICATE-----\n"
 CA_KEY = "-----BEGIN RSA PRIVATE KEY-----\nMIIEstand-in-ca-key\n-----END RSA PRIVATE KEY-----\n"
