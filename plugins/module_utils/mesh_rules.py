@@ -220,3 +220,31 @@ def parse_kubernetes_version(text):
             "%r is not a Kubernetes release; allowed: %s" % (text, KUBERNETES_VERSION_ALLOWED)
         )
     return tuple(int(part or 0) for part in match.groups())
+
+
+# Kubernetes minors inside the upstream support window on 2026-12-01: patches for the three
+# newest minors, about 14 months each (kubernetes.io/releases/patch-releases; 1.35 came out
+# 2025-12, 1.36 2026-04-22, 1.37 2026-08). 1.35 removed the kubelet's cgroup v1 support by
+# default (failCgroupV1) and is the last minor that supports containerd 1.x (Kubernetes 1.35
+# release notes; the containerd 1.7 end-of-life note in containerd's RELEASES.md).
+SUPPORTED_KUBERNETES_MINORS = ("1.35", "1.36", "1.37")
+CONTAINERD_1_LAST_KUBERNETES_MINOR = (1, 35)
+
+
+def kubernetes_version_problem(version, containerd_major=None):
+    """None when ``version`` is a supported Kubernetes release (for containerd of major
+    ``containerd_major``, when given), else why not, naming what is allowed."""
+    try:
+        parsed = parse_kubernetes_version(version)
+    except RuleError as exc:
+        return str(exc)
+    if "%d.%d" % parsed[:2] not in SUPPORTED_KUBERNETES_MINORS:
+        return "Kubernetes %r is not supported; allowed: %s" % (
+            version,
+            ", ".join(m + ".x" for m in SUPPORTED_KUBERNETES_MINORS),
+        )
+    if containerd_major == 1 and parsed[:2] > CONTAINERD_1_LAST_KUBERNETES_MINOR:
+        return "Kubernetes %r needs containerd 2.x; containerd 1.x is allowed up to %d.%d.x" % (
+            (version,) + CONTAINERD_1_LAST_KUBERNETES_MINOR
+        )
+    return None
