@@ -248,3 +248,78 @@ def kubernetes_version_problem(version, containerd_major=None):
             (version,) + CONTAINERD_1_LAST_KUBERNETES_MINOR
         )
     return None
+
+# Node labels and taints (Kubernetes' qualified names: an optional DNS-subdomain prefix of at
+# most 253 characters and '/', a name of at most 63; a label value of at most 63, may be
+# empty). The kubelet sets only these labels of the kubernetes.io / k8s.io namespaces on
+# itself (k8s.io/kubelet pkg/apis/well_known_labels.go: KubeletLabels, KubeletLabelNamespaces);
+# node-role.kubernetes.io/* is not among them.
+LABEL_NAME_RE = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+LABEL_PREFIX_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+KUBELET_LABEL_NAMESPACES = ("kubelet.kubernetes.io", "node.kubernetes.io")
+KUBELET_LABELS = (
+    "beta.kubernetes.io/arch",
+    "beta.kubernetes.io/instance-type",
+    "beta.kubernetes.io/os",
+    "failure-domain.beta.kubernetes.io/region",
+    "failure-domain.beta.kubernetes.io/zone",
+    "kubernetes.io/arch",
+    "kubernetes.io/hostname",
+    "kubernetes.io/os",
+    "node.kubernetes.io/instance-type",
+    "topology.kubernetes.io/region",
+    "topology.kubernetes.io/zone",
+)
+TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+# The taint kubeadm puts on control-plane nodes when nodeRegistration.taints is unset.
+CONTROL_PLANE_TAINT = {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}
+
+
+def _label_key_problem(key):
+    prefix, _slash, name = key.rpartition("/") if "/" in key else ("", "", key)
+    if not (len(name) <= 63 and LABEL_NAME_RE.match(name)):
+        return "%r is not a label key; allowed: [prefix/]name, name 1-63 of A-Z a-z 0-9 - _ ." % key
+    if "/" in key and not (len(prefix) <= 253 and LABEL_PREFIX_RE.match(prefix)):
+        return "%r has a prefix that is not a DNS subdomain" % key
+    return None
+
+
+def node_label_problem(key, value):
+    """None when the kubelet may set the label ``key=value`` on its node, else why not."""
+    if not isinstance(key, str) or not isinstance(value, str):
+        return "%r=%r: a label key and value are strings" % (key, value)
+    problem = _label_key_problem(key)
+    if problem:
+        return problem
+    if value and not (len(value) <= 63 and LABEL_NAME_RE.match(value)):
+        return "%r=%r: a label value is empty or 1-63 of A-Z a-z 0-9 - _ ." % (key, value)
+    prefix = key.rpartition("/")[0]
+    restricted = prefix.endswith(("kubernetes.io", "k8s.io"))
+    own = prefix in KUBELET_LABEL_NAMESPACES or prefix.endswith(
+        tuple("." + n for n in KUBELET_LABEL_NAMESPACES)
+    )
+    if restricted and not own and key not in KUBELET_LABELS:
+        return "%r is in a namespace the kubelet may not label; allowed there: %s, %s" % (
+            key,
+            ", ".join(n + "/*" for n in KUBELET_LABEL_NAMESPACES),
+            ", ".join(KUBELET_LABELS),
+        )
+    return None
+
+
+def parse_taint(text):
+    """'key[=value]:Effect' -> {key, [value,] effect}, or RuleError naming what is allowed."""
+    body, _colon, effect = str(text).rpartition(":")
+    key, _eq, value = body.partition("=")
+    problem = None if effect in TAINT_EFFECTS else "the effect is not %s" % "/".join(TAINT_EFFECTS)
+    problem = problem or _label_key_problem(key)
+    if not problem and value and not (len(value) <= 63 and LABEL_NAME_RE.match(value)):
+        problem = "the value is not 1-63 of A-Z a-z 0-9 - _ ."
+    if problem:
+        raise RuleError(
+            "taint %r: %s; allowed: key[=value]:%s" % (text, problem, "|".join(TAINT_EFFECTS))
+        )
+    taint = {"key": key, "effect": effect}
+    if value:
+        taint["value"] = value
+    return taint
