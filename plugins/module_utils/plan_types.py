@@ -229,3 +229,14 @@ def cluster_access(plan, name, output_dir):
         "cluster %r is not in the plan; allowed: %s (run playbooks/plan.yml)"
         % (name, ", ".join(str(c.get("name")) for c in plan.get("clusters") or []) or "none")
     )
+
+
+def kubeconfig_paths(plan, output_dir):
+    """{cluster: its kubeconfig path under ``output_dir``} for every cluster of ``plan``."""
+    clusters = plan.get("clusters")
+    if not isinstance(clusters, list):
+        raise PlanShapeError("the plan has no list of clusters (run playbooks/plan.yml)")
+    return dict(
+        (cluster.name, cluster.kubeconfig_path(output_dir))
+        for cluster in (ClusterPlan.from_dict(data) for data in clusters)
+    )
