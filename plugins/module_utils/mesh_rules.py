@@ -72,6 +72,9 @@ POLICY_ENTITIES = (
     "none",
     "kube-apiserver",
 )
+# Cluster Mesh global services: the values of the annotation service.cilium.io/affinity
+# (Cilium docs, network/clustermesh/services.rst, "Global Service Affinity").
+GLOBAL_SERVICE_AFFINITIES = ("local", "remote", "none")
 
 # Cilium versions: one form everywhere, X.Y.Z with an optional leading 'v' and an optional
 # pre-release/build suffix; where a minor alone is enough (kernel requirements) X.Y too.
