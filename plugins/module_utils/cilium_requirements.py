@@ -210,6 +210,8 @@ _overrides = {}
 
 SUPPORTED_MINORS = mesh_rules.SUPPORTED_CILIUM_MINORS
 FEATURES = tuple(sorted(_SHARED["features"]))
+# The features in table order (base first): the order of features_for_values' results.
+FEATURE_ORDER = tuple(_SHARED["features"])
 
 
 class RequirementError(ValueError):
@@ -249,3 +251,74 @@ def check_features(features):
         if feature not in ordered:
             ordered.append(feature)
     return ordered
+
+
+# What the Cilium chart (and, where the chart leaves a key null, the agent) does when a
+# values key is absent, for the keys features_for_values reads. The same in the 1.18, 1.19
+# and 1.20 charts; tests/unit/plugins/module_utils/test_cilium_requirements.py checks each
+# against the chart defaults in tests/fixtures/cilium-chart/ (null there = agent default).
+VALUE_DEFAULTS = {
+    "routingMode": "",  # "" = tunnel
+    "tunnelProtocol": "",  # "" = vxlan
+    "encryption.enabled": False,
+    "encryption.type": "ipsec",
+    "kubeProxyReplacement": "false",
+    "l7Proxy": True,
+    "bandwidthManager.enabled": False,
+    "bpf.datapathMode": "veth",
+    "bpf.masquerade": False,  # chart null: the agent masquerades with iptables
+    "bpf.hostLegacyRouting": None,  # chart null: BPF host routing where the kernel allows
+    "ipv4.enabled": True,
+    "ipv6.enabled": False,
+    "enableIPv4Masquerade": True,  # chart null: the agent masquerades IPv4
+    "enableIPv6Masquerade": True,
+    "enableIPv4BIGTCP": False,
+    "enableIPv6BIGTCP": False,
+}
+
+
+def _value(values, dotted):
+    """A key of nested Helm values by its dotted name, else its VALUE_DEFAULTS entry."""
+    node = values
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or node.get(part) is None:
+            return VALUE_DEFAULTS[dotted]
+        node = node[part]
+    return node
+
+
+def _on(value):
+    """Helm booleans may arrive as strings ("true", "false") from -e or the chart."""
+    return value is True or str(value).strip().lower() == "true"
+
+
+def features_for_values(values):
+    """The kernel features (FEATURES, in table order) that a cluster's Cilium Helm values
+    need: a tunnel protocol, the encryption type, kube-proxy replacement, the L7 proxy,
+    iptables masquerading where BPF masquerading is off, and so on."""
+    if not isinstance(values, dict):
+        raise RequirementError("Cilium values must be a mapping, got %r" % (values,))
+    wanted = {"base"}
+    if _value(values, "routingMode") in ("", "tunnel"):
+        wanted.add("geneve" if _value(values, "tunnelProtocol") == "geneve" else "vxlan")
+    if _on(_value(values, "encryption.enabled")):
+        wanted.add("wireguard" if _value(values, "encryption.type") == "wireguard" else "ipsec")
+    v4, v6 = _on(_value(values, "ipv4.enabled")), _on(_value(values, "ipv6.enabled"))
+    masquerade = (v4 and _on(_value(values, "enableIPv4Masquerade"))) or (
+        v6 and _on(_value(values, "enableIPv6Masquerade"))
+    )
+    checks = (
+        ("kube_proxy_replacement", _on(_value(values, "kubeProxyReplacement"))),
+        ("bpf_host_routing", _value(values, "bpf.hostLegacyRouting") is False),
+        ("bandwidth_manager", _on(_value(values, "bandwidthManager.enabled"))),
+        ("l7_proxy", _on(_value(values, "l7Proxy"))),
+        ("iptables_masquerade", masquerade and not _on(_value(values, "bpf.masquerade"))),
+        ("netkit", str(_value(values, "bpf.datapathMode")).startswith("netkit")),
+        ("ipv6", v6),
+        (
+            "big_tcp",
+            _on(_value(values, "enableIPv4BIGTCP")) or _on(_value(values, "enableIPv6BIGTCP")),
+        ),
+    )
+    wanted.update(name for name, needed in checks if needed)
+    return [name for name in FEATURE_ORDER if name in wanted]
