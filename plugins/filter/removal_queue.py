@@ -8,16 +8,19 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 name: removal_queue
-short_description: Check a request to take nodes out of their k3s clusters
+short_description: Check a request to take nodes out of their k3s or kubeadm clusters
 version_added: 0.1.0
 author:
   - edgemesh maintainers (@edgemesh)
 description:
   - Returns the requested hosts, sorted, once every refusal of C(playbooks/remove_node.yml)
-    has been checked for all of them; nothing is removed when one fails.
+    has been checked for all of them; nothing is removed when one fails. With O(steps=true),
+    one mapping per host instead, agents first, naming the server that stays and runs the
+    cluster-side steps (C(peer)).
   - Refused - no host named; a host that is not in the group C(edgemesh_clusters) or in no
-    cluster of the plan; a host of a kubeadm cluster; taking a cluster's last server; the
-    server the cluster's API address (C(k3s_registration_address)) points at. The logic is
+    cluster of the plan; taking a cluster's last server; the server the cluster's API
+    address (k3s C(k3s_registration_address), kubeadm C(kubeadm_control_plane_endpoint))
+    points at, which is the initialising server unless the address is a VIP. The logic is
     C(plugins/module_utils/rolling.py).
 options:
   _input:
@@ -34,9 +37,13 @@ options:
     elements: str
     required: true
   hostvars:
-    description: The play's C(hostvars), with the k3s role inputs set on the nodes.
+    description: The play's C(hostvars), with the k3s or kubeadm role inputs set on the nodes.
     type: dict
     required: true
+  steps:
+    description: Return one mapping per host (C(host), C(cluster), C(distribution), C(role), C(peer)).
+    type: bool
+    default: false
 """
 
 EXAMPLES = r"""
@@ -45,13 +52,20 @@ EXAMPLES = r"""
     nodes_to_remove: >-
       {{ edgemesh_plan | edgemesh.cluster_mesh.removal_queue(edgemesh_remove_nodes | default([]),
                                                              groups['edgemesh_clusters'], hostvars) }}
+
+- name: The same, one step per host (host, cluster, distribution, role, peer)
+  ansible.builtin.set_fact:
+    removal_steps: >-
+      {{ edgemesh_plan | edgemesh.cluster_mesh.removal_queue(edgemesh_remove_nodes | default([]),
+                                                             groups['edgemesh_clusters'], hostvars,
+                                                             steps=true) }}
 """
 
 RETURN = r"""
 _value:
-  description: The hosts to remove, sorted.
+  description: The hosts to remove, sorted; with O(steps=true) one mapping per host, in removal order.
   type: list
-  elements: str
+  elements: raw
 """
 
 from ansible.errors import AnsibleFilterError
@@ -59,10 +73,11 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils.rolling import (
     RollingError,
     removal_queue,
+    removal_steps,
 )
 
 
-def _removal_queue(plan, requested, inventory_hosts, hostvars):
+def _removal_queue(plan, requested, inventory_hosts, hostvars, steps=False):
     if not isinstance(plan, dict) or not isinstance(plan.get("clusters"), list):
         raise AnsibleFilterError("removal_queue: the input must be the plan")
     if not isinstance(inventory_hosts, (list, tuple)):
@@ -70,7 +85,10 @@ def _removal_queue(plan, requested, inventory_hosts, hostvars):
     if not hasattr(hostvars, "get"):
         raise AnsibleFilterError("removal_queue: hostvars must map host names to variables")
     try:
-        return removal_queue(plan, requested, list(inventory_hosts), hostvars)
+        if not isinstance(steps, bool):
+            raise RollingError("steps must be true or false, got %r" % (steps,))
+        chosen = removal_steps if steps else removal_queue
+        return chosen(plan, requested, list(inventory_hosts), hostvars)
     except RollingError as exc:
         raise AnsibleFilterError("removal_queue: %s" % exc)
 

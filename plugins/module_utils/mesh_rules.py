@@ -326,3 +326,10 @@ def parse_taint(text):
     if value:
         taint["value"] = value
     return taint
+
+
+# etcd needs a majority of its members up to change anything, its member list included
+# (etcd.io/docs/v3.5/faq/, "What is failure tolerance?").
+def etcd_quorum(members):
+    """The members an etcd cluster of ``members`` members needs up: a majority."""
+    return int(members) // 2 + 1

@@ -10,16 +10,22 @@ cluster name, then host name. Nodes already at the target are skipped; nodes wit
 installed version are not part of a running cluster and are skipped too (the bootstrap
 playbook installs them). A downgrade, or a jump of more than one minor version, is refused,
 as Kubernetes supports neither.
+
+Node removal (``playbooks/remove_node.yml``): ``removal_steps`` / ``removal_queue`` check a
+request against the plan before anything is removed; ``removal_check`` reads the Node list
+right before one node goes (etcd quorum); ``etcd_member_ids`` finds a node's etcd members.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
 from collections.abc import Mapping
 
 from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils.mesh_rules import (
     RuleError,
+    etcd_quorum,
     parse_kubernetes_version,
 )
 
@@ -200,42 +206,73 @@ def _host_list(requested):
     return hosts
 
 
+# The role inputs that tell, per distribution, where a node is and where the API points.
+_REMOVAL_INPUTS = {
+    "k3s": ("k3s_node_ip", "k3s_registration_address"),
+    "kubeadm": ("kubeadm_node_ip", "kubeadm_control_plane_endpoint"),
+}
+
+
+def _first_ip(value):
+    return str(value or "").split(",", 1)[0].strip()
+
+
 def _check_removal(cluster, removed, hostvars):
     """Refuse to take a cluster's last server, or the server its API address points at."""
-    where = "cluster %s (%s) cannot lose %s" % (
-        cluster["name"],
-        cluster.get("distribution"),
-        ", ".join(removed),
-    )
+    distribution = cluster.get("distribution")
+    where = "cluster %s (%s) cannot lose %s" % (cluster["name"], distribution, ", ".join(removed))
     servers = [n["host"] for n in cluster["nodes"] if n["role"] == "server"]
-    if cluster.get("distribution") != "k3s" or not set(servers) - set(removed):
+    if distribution not in _REMOVAL_INPUTS or not set(servers) - set(removed):
         raise RollingError(
-            "%s: remove_node.yml handles k3s clusters that keep at least one server (use "
-            "reset.yml to remove a whole cluster)" % where
+            "%s: remove_node.yml handles k3s and kubeadm clusters that keep at least one "
+            "server (use reset.yml to remove a whole cluster)" % where
         )
+    ip_var, api_var = _REMOVAL_INPUTS[distribution]
     for host in removed:
-        address = _var(hostvars, host, "k3s_registration_address")
-        node_ip = _var(hostvars, host, "k3s_node_ip")
+        address, node_ip = _var(hostvars, host, api_var), _var(hostvars, host, ip_var)
         if not address or not node_ip:
             raise RollingError(
-                "%s: %s has no k3s role inputs (playbooks/tasks/role_inputs.yml did not run "
-                "there; is it outside --limit?)" % (where, host)
+                "%s: %s has no %s role inputs (playbooks/tasks/role_inputs.yml did not run "
+                "there; is it outside --limit?)" % (where, host, distribution)
             )
-        if address == str(node_ip).split(",", 1)[0]:
+        if address == _first_ip(node_ip):
             raise RollingError(
                 "%s: %s is the registration address of the cluster; set "
                 "edgemesh_control_plane_endpoint (a VIP) or pin edgemesh_k3s_init_server to "
-                "another server, re-run playbooks/k3s.yml, then remove this node" % (where, host)
+                "another server, re-run playbooks/%s.yml, then remove this node"
+                % (where, host, distribution)
             )
 
 
-def removal_queue(plan, requested, inventory_hosts, hostvars):
-    """The hosts to take out of their k3s clusters, sorted, after every refusal was checked.
+def _peer(cluster, removed, hostvars):
+    """The server that stays and runs kubectl/etcdctl for the removal: the one the API
+    address points at when it is a node, else the first remaining server by name."""
+    staying = sorted(
+        n["host"] for n in cluster["nodes"] if n["role"] == "server" and n["host"] not in removed
+    )
+    ip_var, api_var = _REMOVAL_INPUTS[cluster["distribution"]]
+    for host in staying:
+        if _var(hostvars, host, api_var) == _first_ip(_var(hostvars, host, ip_var)):
+            return host
+    return staying[0]
 
-    ``requested``: ``edgemesh_remove_nodes`` (a list or ``a,b``); ``inventory_hosts``: the
-    hosts of the group edgemesh_clusters; ``hostvars``: their variables, with the k3s role
-    inputs set (``k3s_registration_address``, ``k3s_node_ip``).
-    """
+
+def _by_cluster(plan, hosts):
+    by_cluster = {}
+    for host in hosts:
+        found = [c for c in plan["clusters"] if host in [n["host"] for n in c["nodes"]]]
+        if not found:
+            raise RollingError(
+                "host %s is in no cluster of the plan; run playbooks/plan.yml first" % host
+            )
+        by_cluster.setdefault(found[0]["name"], (found[0], []))[1].append(host)
+    return by_cluster
+
+
+def removal_steps(plan, requested, inventory_hosts, hostvars):
+    """``[{"host", "cluster", "distribution", "role", "peer"}, ...]``: the hosts to take out
+    of their clusters, agents first, then by cluster and host, after every refusal was
+    checked. ``peer`` is the server of the same cluster that stays (see ``_peer``)."""
     hosts = _host_list(requested)
     if not hosts:
         raise RollingError(
@@ -248,15 +285,112 @@ def removal_queue(plan, requested, inventory_hosts, hostvars):
             "edgemesh_remove_nodes names %s, not hosts of edgemesh_clusters; allowed: %s"
             % (", ".join(unknown), ", ".join(sorted(inventory_hosts)) or "none")
         )
-    by_cluster = {}
-    for host in hosts:
-        found = [c for c in plan["clusters"] if host in [n["host"] for n in c["nodes"]]]
-        if not found:
-            raise RollingError(
-                "host %s is in no cluster of the plan; run playbooks/plan.yml first" % host
-            )
-        by_cluster.setdefault(found[0]["name"], (found[0], []))[1].append(host)
-    for name in sorted(by_cluster):
-        cluster, removed = by_cluster[name]
+    steps = []
+    for name, (cluster, removed) in sorted(_by_cluster(plan, hosts).items()):
         _check_removal(cluster, sorted(removed), hostvars)
-    return sorted(hosts)
+        peer = _peer(cluster, removed, hostvars)
+        roles = dict((n["host"], n["role"]) for n in cluster["nodes"])
+        for host in sorted(removed):
+            steps.append(
+                {
+                    "host": host,
+                    "cluster": name,
+                    "distribution": cluster["distribution"],
+                    "role": roles[host],
+                    "peer": peer,
+                }
+            )
+    steps.sort(key=lambda s: (s["role"] != "agent", s["cluster"], s["host"]))
+    return steps
+
+
+def removal_queue(plan, requested, inventory_hosts, hostvars):
+    """The hosts to take out of their k3s or kubeadm clusters, sorted, after every refusal
+    was checked (see ``removal_steps``).
+
+    ``requested``: ``edgemesh_remove_nodes`` (a list or ``a,b``); ``inventory_hosts``: the
+    hosts of the group edgemesh_clusters; ``hostvars``: their variables, with the role
+    inputs set (k3s: ``k3s_registration_address``, ``k3s_node_ip``; kubeadm:
+    ``kubeadm_control_plane_endpoint``, ``kubeadm_node_ip``).
+    """
+    return sorted(s["host"] for s in removal_steps(plan, requested, inventory_hosts, hostvars))
+
+
+# The label each distribution puts on the Nodes that hold an etcd member (k3s: servers
+# with embedded etcd; kubeadm: control planes with stacked etcd).
+ETCD_NODE_LABELS = {
+    "k3s": "node-role.kubernetes.io/etcd",
+    "kubeadm": "node-role.kubernetes.io/control-plane",
+}
+# k3s's etcd member controller: the Node annotations naming the member, and the member it
+# removed once asked with etcd.k3s.cattle.io/remove=true (k3s pkg/etcd/member_controller.go).
+K3S_MEMBER_ANNOTATION = "etcd.k3s.cattle.io/node-name"
+K3S_REMOVED_ANNOTATION = "etcd.k3s.cattle.io/removed-node-name"
+
+
+def _ready(node):
+    conditions = (node.get("status") or {}).get("conditions") or []
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+
+
+def removal_check(nodes, node_name, distribution):
+    """Read ``kubectl get nodes -o json`` (``nodes``) before ``node_name`` is removed.
+
+    Returns ``{"present", "server", "etcd_member", "member_removed"}``. Refuses when the
+    node holds an etcd member and the other Ready members would be fewer than the quorum
+    of the members left after it (a member down elsewhere, or a removal already running).
+    """
+    if distribution not in ETCD_NODE_LABELS:
+        raise RollingError(
+            "distribution %r; allowed: %s" % (distribution, ", ".join(ETCD_NODE_LABELS))
+        )
+    if not isinstance(nodes, Mapping) or not isinstance(nodes.get("items"), list):
+        raise RollingError("the node list is not `kubectl get nodes -o json` output")
+    label = ETCD_NODE_LABELS[distribution]
+    members = [
+        n for n in nodes["items"] if label in ((n.get("metadata") or {}).get("labels") or {})
+    ]
+    this = [n for n in nodes["items"] if (n.get("metadata") or {}).get("name") == node_name]
+    annotations = (this[0].get("metadata") or {}).get("annotations") or {} if this else {}
+    result = {
+        "present": bool(this),
+        "server": bool(this) and this[0] in members,
+        "etcd_member": str(annotations.get(K3S_MEMBER_ANNOTATION, "")),
+        "member_removed": str(annotations.get(K3S_REMOVED_ANNOTATION, "")),
+    }
+    if result["server"] and not result["member_removed"]:
+        others = [n["metadata"]["name"] for n in members if n is not this[0]]
+        ready = [n["metadata"]["name"] for n in members if n is not this[0] and _ready(n)]
+        if len(ready) < etcd_quorum(len(others)):
+            raise RollingError(
+                "removing %s would break the etcd quorum: %d of the %d members left "
+                "(%s) are Ready, %d needed; bring them back first"
+                % (
+                    node_name,
+                    len(ready),
+                    len(others),
+                    ", ".join(sorted(others)) or "none",
+                    etcd_quorum(len(others)),
+                )
+            )
+    return result
+
+
+def etcd_member_ids(listing, node_name, node_ips=()):
+    """The hex IDs of the members of ``etcdctl member list -w json`` (``listing``) that
+    belong to ``node_name``: named after it (kubeadm: the node name; k3s: ``<node>-<hex>``)
+    or with a peer URL on one of ``node_ips``."""
+    if not isinstance(listing, Mapping) or not isinstance(listing.get("members", []), list):
+        raise RollingError("the member list is not `etcdctl member list -w json` output")
+    ips = set(_first_ip(ip) for ip in node_ips if ip)
+    ids = []
+    for member in listing.get("members", []):
+        name = str(member.get("name", ""))
+        hosts = set(
+            str(url).split("//", 1)[-1].rsplit(":", 1)[0].strip("[]")
+            for url in member.get("peerURLs") or []
+        )
+        k3s_name = re.match(re.escape(node_name) + "-[0-9a-f]{8}$", name)
+        if name == node_name or k3s_name or hosts & ips:
+            ids.append("%x" % int(member["ID"]))
+    return sorted(ids)

@@ -319,10 +319,13 @@ def test_removal_queue_accepts_a_list_or_commas(mesh_plan):
         ("k-s2,ghost", "edgemesh_remove_nodes names ghost, not hosts of edgemesh_clusters"),
         (
             "k-s1,k-s2",
-            "cluster a-k3s (k3s) cannot lose k-s1, k-s2: remove_node.yml handles k3s clusters "
-            "that keep at least one server (use reset.yml to remove a whole cluster)",
+            "cluster a-k3s (k3s) cannot lose k-s1, k-s2: remove_node.yml handles k3s and "
+            "kubeadm clusters that keep at least one server (use reset.yml to remove a whole "
+            "cluster)",
         ),
-        ("w-1", "cluster c-kubeadm (kubeadm) cannot lose w-1: remove_node.yml handles k3s"),
+        # kubeadm nodes can be removed now (issue 14 #4); without the kubeadm role inputs
+        # this one is refused like a k3s node without them.
+        ("w-1", "cluster c-kubeadm (kubeadm) cannot lose w-1: w-1 has no kubeadm role inputs"),
         (
             "k-s1",
             "cluster a-k3s (k3s) cannot lose k-s1: k-s1 is the registration address of the "
