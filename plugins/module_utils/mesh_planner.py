@@ -70,9 +70,23 @@ DEFAULTS = {
     "edgemesh_service_cidr_prefix_v6": 112,
     "edgemesh_reserved_cidrs": [],
     "edgemesh_release_clusters": [],
+    "edgemesh_remove_clusters": [],
     "edgemesh_clustermesh_nodeport_range": list(mesh_rules.NODEPORT_RANGE),
     "edgemesh_clustermesh_nodeport_first": 32379,
 }
+
+# Mesh-wide settings without a planner default (read by the action, the roles or the
+# planner's safety checks); with DEFAULTS they make MESH_KEYS.
+OTHER_SETTINGS = (
+    "edgemesh_output_dir",
+    "edgemesh_state_file",
+    "edgemesh_state_rebuild",
+    "edgemesh_allow_unknown_vars",
+)
+# Settings that hold for the whole mesh: a cluster's hosts must see the mesh-wide value.
+MESH_KEYS = tuple(sorted(DEFAULTS)) + OTHER_SETTINGS
+# edgemesh_state_rebuild values: where a lost state may be rebuilt from.
+STATE_REBUILD_SOURCES = ("plan",)
 
 # Cluster-level inventory variables (group vars of a cluster group).
 CLUSTER_KEYS = (
@@ -112,6 +126,9 @@ CILIUM_KEYS = tuple("cilium_" + name for name in cilium_values.INVENTORY_OPTIONS
 NODE_KEYS = ("edgemesh_node_ip", "ansible_host", "edgemesh_node_role", "edgemesh_node_ip_v6")
 # Every inventory variable clusters_from_inventory reads.
 INVENTORY_KEYS = NODE_KEYS + CLUSTER_KEYS + CILIUM_KEYS
+# Mesh-wide settings a cluster's hosts may not set to a value of their own (read too).
+CLUSTER_SETTING_KEYS = tuple(k for k in MESH_KEYS if k not in CLUSTER_KEYS)
+INVENTORY_KEYS += CLUSTER_SETTING_KEYS
 
 KINDS = ("pod", "service")
 FAMILIES = (4, 6)
@@ -276,8 +293,9 @@ def clusters_from_inventory(inventory, resolve=None):
     root = inventory.get(CLUSTER_GROUP)
     if not isinstance(root, dict):
         raise PlanError(
-            "the inventory has no group '%s'; allowed: one child group of '%s' per cluster"
-            % (CLUSTER_GROUP, CLUSTER_GROUP)
+            "the inventory has no group '%s' (is -i the right path, and did every inventory "
+            "file parse? ansible-inventory only warns about a source it cannot read); "
+            "allowed: one child group of '%s' per cluster" % (CLUSTER_GROUP, CLUSTER_GROUP)
         )
     if root.get("hosts"):
         raise PlanError(
@@ -287,7 +305,10 @@ def clusters_from_inventory(inventory, resolve=None):
         )
     cluster_groups = sorted(root.get("children") or [])
     if not cluster_groups:
-        raise PlanError("group '%s' has no child groups; allowed: one per cluster" % CLUSTER_GROUP)
+        raise PlanError(
+            "group '%s' has no child groups (it exists, but is empty); allowed: one child "
+            "group per cluster" % CLUSTER_GROUP
+        )
 
     def walk(group, path):
         entry = inventory.get(group) or {}
@@ -305,13 +326,14 @@ def clusters_from_inventory(inventory, resolve=None):
 
     cluster_set = set(cluster_groups)
     owner = {}
+    owner_errors = []
     errors = []
     result = []
     for group in cluster_groups:
         hosts = sorted(walk(group, (group,)))
         for host in hosts:
             if host in owner:
-                errors.append(
+                owner_errors.append(
                     "host '%s' is in cluster groups '%s' and '%s'; allowed: one cluster per host"
                     % (host, owner[host], group)
                 )
@@ -319,13 +341,17 @@ def clusters_from_inventory(inventory, resolve=None):
                 owner[host] = group
         cluster_vars = _agreed(group, hosts, hostvars, CLUSTER_KEYS, resolve, errors)
         cilium = _agreed(group, hosts, hostvars, CILIUM_KEYS, resolve, errors)
+        mesh_wide = _agreed(group, hosts, hostvars, CLUSTER_SETTING_KEYS, resolve, errors)
         nodes = [_inventory_node(host, hostvars.get(host) or {}, resolve) for host in hosts]
         entry = {"group": group, "vars": cluster_vars, "nodes": nodes}
         if cilium:
             entry["cilium"] = dict((k[len("cilium_") :], v) for k, v in cilium.items())
+        if mesh_wide:
+            entry["settings"] = mesh_wide
         result.append(entry)
-    if errors:
-        raise PlanError("; ".join(errors))
+    if owner_errors or errors:
+        # A host in two clusters also makes its clusters disagree: name the cause first.
+        raise PlanError("; ".join(owner_errors + errors))
     return result
 
 
@@ -394,6 +420,7 @@ def _settings(raw):
     _version_settings(get, cfg, errors)
     _pool_settings(get, cfg, errors)
     _reserved_settings(get, cfg, errors)
+    _lifecycle_settings(get, cfg, errors, raw.get)
     _nodeport_settings(get, cfg, errors)
     if errors:
         raise PlanError("; ".join(errors))
@@ -410,6 +437,10 @@ def _version_settings(get, cfg, errors):
             "edgemesh_cilium_version %r is not supported; allowed: %s"
             % (version, mesh_rules.supported_versions_text())
         )
+    else:
+        problem = mesh_rules.known_cilium_patch_problem(cfg["cilium_version"])
+        if problem:
+            errors.append("edgemesh_cilium_version %s" % problem)
     mcc = _as_int(get("edgemesh_max_connected_clusters"))
     if mcc not in MAX_CONNECTED_CLUSTERS:
         errors.append(
@@ -504,6 +535,10 @@ def _reserved_settings(get, cfg, errors):
         else:
             reserved.append(net)
     cfg["reserved"] = sorted(reserved, key=lambda n: (n.version, n.first, n.prefixlen))
+
+
+def _lifecycle_settings(get, cfg, errors, raw_get):
+    """Clusters removed or released on purpose, and where a lost state is rebuilt from."""
     release = _as_list(get("edgemesh_release_clusters"))
     if release is None or not all(isinstance(x, str) for x in release):
         errors.append(
@@ -512,6 +547,22 @@ def _reserved_settings(get, cfg, errors):
         )
         release = []
     cfg["release"] = sorted(set(release))
+    remove = _as_list(get("edgemesh_remove_clusters"))
+    if remove is None or not all(isinstance(x, str) for x in remove):
+        errors.append(
+            "edgemesh_remove_clusters %r is not a list of cluster names"
+            % (get("edgemesh_remove_clusters"),)
+        )
+        remove = []
+    cfg["remove"] = sorted(set(remove))
+    rebuild = raw_get("edgemesh_state_rebuild")
+    if rebuild not in (None, "") and rebuild not in STATE_REBUILD_SOURCES:
+        errors.append(
+            "edgemesh_state_rebuild %r is not allowed; allowed: %s (rebuilding from the live "
+            "clusters' cilium-config is not part of plan.yml, see docs/planner.md)"
+            % (rebuild, " or ".join(STATE_REBUILD_SOURCES))
+        )
+    cfg["rebuild"] = rebuild or None
 
 
 def _nodeport_settings(get, cfg, errors):
@@ -575,6 +626,7 @@ def _load_state(state, cfg):
             "nets": entry.networks(),
             "port": entry.clustermesh_nodeport,
             "active": entry.active,
+            "cilium_version": entry.cilium_version,
         }
     if errors:
         raise PlanError("; ".join(errors))
@@ -899,14 +951,23 @@ def _check_in_pool(net, kind, family, cfg):
 # ---------------------------------------------------------------------- the planner
 
 
-def plan_mesh(clusters, settings=None, state=None):
-    """Plan the whole mesh.  See the module docstring and docs/contracts.md."""
+def plan_mesh(clusters, settings=None, state=None, previous_plan=None, artifacts=()):
+    """Plan the whole mesh.  See the module docstring and docs/contracts.md.
+
+    ``previous_plan`` (the last plan.json, a mapping or its text) and ``artifacts`` (paths
+    of earlier outputs found: plan.json, the mesh CA, kubeconfigs) guard a lost state: a
+    missing or empty state with artifacts present is refused unless
+    ``edgemesh_state_rebuild: plan`` rebuilds it from ``previous_plan``.
+    """
     require_netaddr()
     cfg = _settings(settings)
+    state = _state_or_rebuild(state, cfg, previous_plan, artifacts)
     prev = _load_state(state, cfg)
     inv = _validate_clusters(clusters, cfg)
+    _check_cluster_settings(clusters, settings or {})
     inv_names = set(c["name"] for c in inv)
     kept = _release(prev, inv_names, cfg)
+    _check_cilium_versions(inv, kept, cfg)
     inactive = sorted(n for n in kept if n not in inv_names)
     _check_capacity(inv, inactive, cfg)
     records = _records(inv, kept, inactive, cfg)
@@ -940,16 +1001,121 @@ def plan_mesh(clusters, settings=None, state=None):
 
 
 def _release(prev, inv_names, cfg):
-    """The state entries kept: released clusters dropped, once they left the inventory."""
-    errors = [
-        "edgemesh_release_clusters names '%s', which is still in the inventory; "
-        "allowed: only clusters that left the inventory" % name
-        for name in cfg["release"]
-        if name in inv_names
-    ]
+    """The state entries kept: a cluster that left the inventory must be removed on purpose
+    (edgemesh_remove_clusters, or already inactive); released ones are dropped."""
+    errors = []
+    for key in ("edgemesh_remove_clusters", "edgemesh_release_clusters"):
+        listed = cfg["remove" if key == "edgemesh_remove_clusters" else "release"]
+        errors += [
+            "%s names '%s', which is still in the inventory; allowed: only clusters whose "
+            "group left the inventory" % (key, name)
+            for name in listed
+            if name in inv_names
+        ]
+    for name in sorted(prev):
+        if name in inv_names or not prev[name]["active"] or name in cfg["remove"]:
+            continue
+        hint = ""
+        if name in cfg["release"]:
+            hint = " (edgemesh_release_clusters alone is not enough: list it in both)"
+        errors.append(
+            "cluster '%s' is in the state file but not in the inventory%s; planning without it "
+            "would drop it from every peer list; allowed: restore its group (did an inventory "
+            "file fail to parse?), or remove it on purpose with edgemesh_remove_clusters: "
+            "['%s']" % (name, hint, name)
+        )
     if errors:
         raise PlanError("; ".join(errors))
     return dict((n, e) for n, e in prev.items() if n not in cfg["release"])
+
+
+def _state_or_rebuild(state, cfg, previous_plan, artifacts):
+    """The state to plan from: as given, or rebuilt from the previous plan on request."""
+    try:
+        parsed = mesh_state_schema.parse_state(state, "state file")
+    except mesh_state_schema.StateError as exc:
+        raise PlanError(str(exc))
+    if parsed.clusters:
+        if cfg["rebuild"]:
+            raise PlanError(
+                "edgemesh_state_rebuild is %r but the state file holds %d cluster(s); allowed: "
+                "unset it (it only rebuilds a missing or empty state)"
+                % (cfg["rebuild"], len(parsed.clusters))
+            )
+        return state
+    if cfg["rebuild"] == "plan":
+        return _state_from_previous_plan(previous_plan)
+    found = sorted(set(str(a) for a in artifacts or ()))
+    if found:
+        raise PlanError(
+            "the state file is missing or empty, but earlier artifacts of a mesh exist (%s); "
+            "planning now would renumber every cluster (new IDs, CIDRs and NodePorts); "
+            "allowed: restore the state file from its backup, or set edgemesh_state_rebuild: "
+            "plan to rebuild it from the previous plan.json (rebuilding from the live "
+            "clusters' cilium-config: see docs/planner.md, 'Lost state'), or use another "
+            "edgemesh_output_dir for a new mesh" % ", ".join(found)
+        )
+    return state
+
+
+def _state_from_previous_plan(previous_plan):
+    if previous_plan is None or previous_plan == "":
+        raise PlanError(
+            "edgemesh_state_rebuild is 'plan' but there is no previous plan.json in the output "
+            "directory; allowed: put the last plan.json back, or restore the state file"
+        )
+    try:
+        if isinstance(previous_plan, (str, bytes)):
+            previous_plan = json.loads(previous_plan)
+        rebuilt = state_from_plan(previous_plan)
+        mesh_state_schema.parse_state(rebuilt, "state rebuilt from plan.json")
+    except mesh_state_schema.StateError as exc:
+        raise PlanError(str(exc))
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise PlanError(
+            "edgemesh_state_rebuild: plan.json is not a plan this planner wrote (%s: %s); "
+            "allowed: the plan.json of the last plan.yml run" % (type(exc).__name__, exc)
+        )
+    return rebuilt
+
+
+def _check_cluster_settings(clusters, settings):
+    """Mesh-wide settings seen with a value of their own by one cluster's hosts: refused,
+    because the planner and the playbooks read them on the control node only."""
+    errors = []
+    for raw in clusters if isinstance(clusters, (list, tuple)) else ():
+        seen = (raw.get("settings") if isinstance(raw, dict) else None) or {}
+        for key in sorted(seen):
+            wanted = settings.get(key)
+            if wanted is None:
+                wanted = DEFAULTS.get(key)
+            if plain(seen[key]) == plain(wanted):
+                continue
+            errors.append(
+                "cluster group '%s': %s is %s for this cluster's hosts but %s for the mesh; "
+                "allowed: set it once for the whole mesh (group_vars/all or extra vars); "
+                "a per-cluster value is not supported"
+                % (raw.get("group"), key, json.dumps(seen[key]), json.dumps(wanted))
+            )
+    if errors:
+        raise PlanError("; ".join(errors))
+
+
+def _check_cilium_versions(inv, kept, cfg):
+    """Each cluster's move from the Cilium version the state records to the planned one."""
+    errors = []
+    for cl in inv:
+        recorded = (kept.get(cl["name"]) or {}).get("cilium_version")
+        if not recorded:
+            continue
+        problem = mesh_rules.cilium_upgrade_problem(recorded, cfg["cilium_version"])
+        if problem:
+            errors.append(
+                "%s: edgemesh_cilium_version %s (the state file records %s for this cluster)"
+                % (_where(cl), problem, recorded)
+            )
+    if errors:
+        raise PlanError("; ".join(errors))
 
 
 def _check_capacity(inv, inactive, cfg):
@@ -985,6 +1151,7 @@ def _records(inv, kept, inactive, cfg):
             "nets": dict(entry["nets"]),
             "port": entry["port"],
             "source": {},
+            "cilium_version": entry.get("cilium_version"),
         }
     errors = []
     for cl in inv:
@@ -1293,6 +1460,8 @@ def _mesh_plan(inv, records, inactive, cfg):
             "service_cidrs": [_cidr_text(nets[k]) for k in sorted(nets) if k[0] == "service"],
             "clustermesh_nodeport": rec["port"],
         }
+        if rec.get("cilium_version"):
+            mesh["inactive_clusters"][name]["cilium_version"] = rec["cilium_version"]
     return mesh
 
 
@@ -1311,6 +1480,7 @@ def state_from_plan(plan):
             "service_cidrs": list(cluster["service_cidrs"]),
             "clustermesh_nodeport": cluster["clustermesh_nodeport"],
             "active": True,
+            "cilium_version": plan["mesh"]["cilium_version"],
         }
     for name, entry in (plan["mesh"].get("inactive_clusters") or {}).items():
         clusters[name] = dict(entry, active=False)

@@ -225,6 +225,56 @@ def parse_kubernetes_version(text):
     return tuple(int(part or 0) for part in match.groups())
 
 
+def known_cilium_patch_problem(version):
+    """None when ``version`` is a released patch of a supported minor, else why not.
+
+    The released patches are ``CiliumMinor.known_patches``; a pre-release/build suffix is
+    judged by its X.Y.Z alone.
+    """
+    minor = cilium_minor(version)
+    patch = parse_version(version).patch
+    known = _MINORS[minor].known_patches
+    if patch in known:
+        return None
+    return "%r is not a released %s patch; allowed: %s" % (
+        version,
+        minor,
+        ", ".join("%s.%d" % (minor, p) for p in known),
+    )
+
+
+def cilium_upgrade_problem(recorded, wanted):
+    """None when a cluster running ``recorded`` may move to ``wanted``, else why not.
+
+    Cilium supports upgrades to the next minor only and no minor downgrades; patch moves
+    inside one minor are allowed.
+    """
+    old = parse_version(recorded)
+    new = parse_version(wanted)
+    if (new.major, new.minor) == (old.major, old.minor):
+        return None
+    following = "%d.%d" % (old.major, old.minor + 1)
+    allowed = "%d.%d.x" % (old.major, old.minor)
+    if following in _MINORS:
+        allowed += " or %s.x" % following
+    if (new.major, new.minor) < (old.major, old.minor):
+        return "%s would downgrade %d.%d to %d.%d; allowed: %s" % (
+            wanted,
+            old.major,
+            old.minor,
+            new.major,
+            new.minor,
+            allowed,
+        )
+    if "%d.%d" % (new.major, new.minor) != following:
+        return "%s skips a minor after %s (one minor at a time); allowed: %s" % (
+            wanted,
+            recorded,
+            allowed,
+        )
+    return None
+
+
 # Kubernetes minors inside the upstream support window on 2026-12-01: patches for the three
 # newest minors, about 14 months each (kubernetes.io/releases/patch-releases; 1.35 came out
 # 2025-12, 1.36 2026-04-22, 1.37 2026-08). 1.35 removed the kubelet's cgroup v1 support by
@@ -252,6 +302,7 @@ def kubernetes_version_problem(version, containerd_major=None):
         )
     return None
 
+
 # Node labels and taints (Kubernetes' qualified names: an optional DNS-subdomain prefix of at
 # most 253 characters and '/', a name of at most 63; a label value of at most 63, may be
 # empty). The kubelet sets only these labels of the kubernetes.io / k8s.io namespaces on
@@ -276,6 +327,12 @@ KUBELET_LABELS = (
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 # The taint kubeadm puts on control-plane nodes when nodeRegistration.taints is unset.
 CONTROL_PLANE_TAINT = {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}
+
+# API versions of the LoadBalancer objects the cilium role applies, served by every supported
+# minor (CRDs in cilium pkg/k8s/apis/cilium.io/client/crds/: ciliumloadbalancerippools is
+# v2 with v2alpha1 deprecated, ciliuml2announcementpolicies only v2alpha1).
+LB_IP_POOL_API_VERSION = "cilium.io/v2"
+L2_ANNOUNCEMENT_API_VERSION = "cilium.io/v2alpha1"
 
 
 def _label_key_problem(key):
@@ -326,6 +383,27 @@ def parse_taint(text):
     if value:
         taint["value"] = value
     return taint
+
+
+# k3s releases: a Kubernetes release of a supported minor with the k3s build suffix.
+K3S_VERSION_ALLOWED = "vX.Y.Z+k3sN of a supported Kubernetes minor (%s)" % ", ".join(
+    m + ".x" for m in SUPPORTED_KUBERNETES_MINORS
+)
+
+
+def k3s_version_problem(version):
+    """None when ``version`` names a k3s release ('v1.35.6+k3s1') of a supported minor."""
+    text = str(version).strip() if version is not None else ""
+    if not (text.startswith("v") and "+k3s" in text):
+        return "k3s version %r is not allowed; allowed: %s" % (version, K3S_VERSION_ALLOWED)
+    problem = kubernetes_version_problem(text)
+    if problem:
+        return "k3s version %r is not allowed (%s); allowed: %s" % (
+            version,
+            problem,
+            K3S_VERSION_ALLOWED,
+        )
+    return None
 
 
 # etcd needs a majority of its members up to change anything, its member list included

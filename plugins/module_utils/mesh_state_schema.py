@@ -13,7 +13,8 @@ they shared this module: a format of 1; ``max_connected_clusters`` and cluster I
 NodePort by ``mesh_rules.is_nodeport`` (or none recorded yet); CIDRs that are network
 addresses written the way the planner writes them, at most one per address family and
 kind; no two clusters with one ID; no two CIDRs (of any clusters and kinds) that overlap;
-no key the schema does not know. Every problem is collected and raised at once as one
+no key the schema does not know. ``cilium_version`` (optional) is the Cilium version the
+cluster was last planned with, a supported minor written as the planner writes it. Every problem is collected and raised at once as one
 ``StateError``.
 
 Canonical form (what ``to_dict`` and ``dump_state`` give): every entry holds ``id`` and
@@ -44,7 +45,14 @@ except ImportError as exc:  # pragma: no cover - exercised only without netaddr
 
 STATE_FORMAT = 1
 STATE_KEYS = ("clusters", "format", "max_connected_clusters")
-ENTRY_KEYS = ("active", "clustermesh_nodeport", "id", "pod_cidrs", "service_cidrs")
+ENTRY_KEYS = (
+    "active",
+    "cilium_version",
+    "clustermesh_nodeport",
+    "id",
+    "pod_cidrs",
+    "service_cidrs",
+)
 KINDS = ("pod", "service")
 CIDR_ALLOWED = "a network address/prefix written as the planner writes it"
 
@@ -77,6 +85,7 @@ class StateEntry:
     service_cidrs: Tuple[str, ...] = ()
     clustermesh_nodeport: Optional[int] = None
     active: bool = True
+    cilium_version: Optional[str] = None
 
     def __post_init__(self):
         object.__setattr__(self, "pod_cidrs", tuple(self.pod_cidrs))
@@ -102,6 +111,8 @@ class StateEntry:
                 out[cidr_key(kind)] = list(self.cidrs(kind))
         if self.clustermesh_nodeport is not None:
             out["clustermesh_nodeport"] = self.clustermesh_nodeport
+        if self.cilium_version is not None:
+            out["cilium_version"] = self.cilium_version
         return out
 
 
@@ -273,9 +284,29 @@ def _entry(name, raw, mcc, problems, nets):
     if not isinstance(active, bool):
         problems.append("%sactive %r is not allowed; allowed: true or false" % (at, active))
     cidrs = dict((kind, _entry_cidrs(name, raw, kind, at, problems, nets)) for kind in KINDS)
+    version = _entry_cilium_version(raw, at, problems)
     if len(problems) > before:
         return None
-    return StateEntry(name, cid, cidrs["pod"], cidrs["service"], port, active)
+    return StateEntry(name, cid, cidrs["pod"], cidrs["service"], port, active, version)
+
+
+def _entry_cilium_version(raw, at, problems):
+    """The Cilium version the cluster was last planned with (X.Y.Z of a supported minor)."""
+    version = raw.get("cilium_version")
+    if version is None:
+        return None
+    try:
+        normalized = mesh_rules.normalize_cilium_version(version)
+    except mesh_rules.RuleError as exc:
+        problems.append("%scilium_version: %s" % (at, exc))
+        return None
+    if normalized != version:
+        problems.append(
+            "%scilium_version %r is not written canonically; allowed: %r"
+            % (at, version, normalized)
+        )
+        return None
+    return version
 
 
 def _entry_id(raw, mcc, at, problems):

@@ -97,6 +97,7 @@ def test_defaults_allocate_lowest_free_in_name_order():
         "service_cidrs": ["172.16.0.0/20"],
         "clustermesh_nodeport": 32379,
         "active": True,
+        "cilium_version": "1.19.6",
     }
 
 
@@ -120,7 +121,7 @@ def test_state_keeps_ids_and_cidrs_when_clusters_are_added():
 
 def test_removed_cluster_stays_reserved_until_released():
     state = plan_mesh(THREE, {}, None)["state"]
-    result = plan_mesh(THREE[1:], {}, state)
+    result = plan_mesh(THREE[1:], {"edgemesh_remove_clusters": ["eu-core"]}, state)
     kept = result["state"]["clusters"]["eu-core"]
     assert kept["active"] is False and kept["id"] == 1
     assert result["plan"]["mesh"]["inactive_clusters"] == {
@@ -129,6 +130,7 @@ def test_removed_cluster_stays_reserved_until_released():
             "pod_cidrs": ["10.0.0.0/16"],
             "service_cidrs": ["172.16.0.0/20"],
             "clustermesh_nodeport": 32379,
+            "cilium_version": "1.19.6",
         }
     }
     assert state_from_plan(result["plan"]) == result["state"]
@@ -147,7 +149,7 @@ def test_removed_cluster_stays_reserved_until_released():
 
 def test_returning_cluster_gets_its_old_values_back():
     state = plan_mesh(THREE, {}, None)["state"]
-    gone = plan_mesh(THREE[1:], {}, state)["state"]
+    gone = plan_mesh(THREE[1:], {"edgemesh_remove_clusters": ["eu-core"]}, state)["state"]
     back = plan_mesh(THREE, {}, gone)
     assert back["state"] == state
 
@@ -293,7 +295,7 @@ def test_nodeports_wrap_to_the_start_of_the_range():
 
 
 def test_cilium_version_with_v_prefix_is_normalised():
-    for version in ("1.18.0", "v1.20.3"):
+    for version in ("1.18.0", "v1.20.0"):
         mesh = plan_mesh(THREE, {"edgemesh_cilium_version": version}, None)["plan"]["mesh"]
         assert mesh["cilium_version"] == version.lstrip("v")
 
@@ -435,7 +437,7 @@ def test_refuses_pin_taking_an_inactive_clusters_id():
     state_clusters = state["clusters"]
     assert state_clusters["eu-edge-1"]["id"] == 2
     newcomer = cluster("new", nodes=[("n1", "192.0.2.77", "server")], cluster_id=1)
-    message = refuse(clusters + [newcomer], {}, state)
+    message = refuse(clusters + [newcomer], {"edgemesh_remove_clusters": ["eu-core"]}, state)
     assert "cluster ID 1 is claimed by clusters 'eu-core' and 'new'" in message
     assert "'eu-core' left the inventory but is kept in the state file" in message
     assert "edgemesh_release_clusters" in message
@@ -750,12 +752,13 @@ def test_refuses_dropping_a_family_the_state_holds():
 
 def test_refuses_too_many_clusters_counting_inactive_ones():
     state = plan_mesh(numbered(200), {}, None)["state"]
-    message = refuse(numbered(256)[100:], {}, state)
+    removed = {"edgemesh_remove_clusters": ["c%03d" % i for i in range(100)]}
+    message = refuse(numbered(256)[100:], removed, state)
     assert "256 clusters need a cluster ID (156 in the inventory, 100 kept in the state file" in (
         message
     )
     assert "c000, c001" in message and "allows IDs 1-255" in message
-    assert plan_mesh(numbered(255)[100:], {}, state)
+    assert plan_mesh(numbered(255)[100:], removed, state)
 
 
 def test_refuses_non_list_clusters_and_bad_items():
@@ -1057,8 +1060,12 @@ def test_property_stable_under_add_remove_reorder(mesh, data):
     random.Random(len(after_input)).shuffle(after_input)
     if not after_input:
         return
+    kept_names = set(c["vars"]["edgemesh_cluster_name"] for c in after_input)
+    gone = [n for n in before["state"]["clusters"] if n not in kept_names]
     try:
-        after = plan_mesh(after_input, settings_, before["state"])
+        after = plan_mesh(
+            after_input, dict(settings_, edgemesh_remove_clusters=gone), before["state"]
+        )
     except PlanError as exc:
         assert "exhausted" in str(exc) or "need a cluster ID" in str(exc)
         return
@@ -1130,10 +1137,11 @@ def test_property_id_capacity_counts_inactive_clusters(inactive):
     everyone = numbered(256)
     state = plan_mesh(everyone[:255], {}, None)["state"]
     active = everyone[inactive:255]
+    removed = {"edgemesh_remove_clusters": ["c%03d" % i for i in range(inactive)]}
     if active:
-        result = plan_mesh(active, {}, state)
+        result = plan_mesh(active, removed, state)
         assert len(result["plan"]["mesh"]["inactive_clusters"]) == inactive
-    message = refuse(everyone[inactive:256], {}, state)
+    message = refuse(everyone[inactive:256], removed, state)
     assert (
         "256 clusters need a cluster ID (%d in the inventory, %d kept"
         % (

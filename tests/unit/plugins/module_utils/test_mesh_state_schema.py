@@ -215,8 +215,8 @@ def test_structural_faults_stop_at_once(data, message):
         (
             entry(clustermesh_node_port=32000),
             "state file: cluster 'us-core': unknown key 'clustermesh_node_port'; did you mean "
-            "'clustermesh_nodeport'? allowed: active, clustermesh_nodeport, id, pod_cidrs, "
-            "service_cidrs",
+            "'clustermesh_nodeport'? allowed: active, cilium_version, clustermesh_nodeport, id, "
+            "pod_cidrs, service_cidrs",
         ),
         (entry(id=None), "state file: cluster 'us-core': id is missing; allowed: 1-255"),
         (entry(id=0), "state file: cluster 'us-core': id 0 is not allowed; allowed: 1-255"),
@@ -418,7 +418,8 @@ DUAL = {
 def test_dump_is_the_text_the_planner_writes(settings_):
     """Byte for byte, including a cluster that left the inventory (active false)."""
     first = mesh_planner.plan_mesh(PLANNED, settings_, None)["state"]
-    second = mesh_planner.plan_mesh(PLANNED[1:], settings_, first)["state"]
+    removed = dict(settings_, edgemesh_remove_clusters=["eu-core"])
+    second = mesh_planner.plan_mesh(PLANNED[1:], removed, first)["state"]
     assert second["clusters"]["eu-core"]["active"] is False
     for planned in (first, second):
         text = mesh_planner.dump_state(planned)
