@@ -10,9 +10,14 @@ by key:
 
 * ``CiliumClusterwideNetworkPolicy//edgemesh-region-isolation`` when
   ``options["region_isolation"]``: pods outside the exempt namespaces accept ingress only
-  from endpoints of the clusters of their own region and from the listed entities;
+  from endpoints of the clusters of their own region and from the listed entities (the
+  selector is ``NotIn`` the exempt namespaces and ``Exists`` on the namespace label: NotIn
+  alone also selects endpoints that have no namespace label);
 * ``CiliumNetworkPolicy/<to_namespace>/edgemesh-allow-<flow>`` for each allowed flow that
   targets this cluster (``to_clusters`` / ``to_regions``; every cluster when both are empty).
+
+With ``options["policies"]`` false (optional, default true) nothing is wanted, so the role
+deletes every policy it applied before (``global_services.cleanup``).
 
 Peers are always named by the cluster label ``io.cilium.k8s.policy.cluster``, never
 implicitly: from Cilium 1.19 a selector without a cluster label matches only the local
@@ -52,6 +57,9 @@ FLOW_KEYS = (
 )
 PORT_KEYS = ("port", "protocol")
 OPTION_KEYS = ("region_isolation", "isolation_exempt_namespaces", "isolation_entities")
+# Optional: policies false = the role manages no policy on this cluster (it wants none, so
+# those it applied before are deleted); the flows are not read then.
+OPTIONAL_KEYS = ("policies",)
 DNS_LABEL_ALLOWED = "a DNS label (RFC 1123, at most %d characters)" % mesh_rules.DNS_LABEL_MAX
 
 
@@ -104,7 +112,7 @@ class PolicyOptions:
     def from_dict(cls, options):
         if not isinstance(options, dict):
             raise PolicyError("options are %r; allowed: a mapping of %s" % (options, OPTION_KEYS))
-        _unknown_keys(options, OPTION_KEYS, "options")
+        _unknown_keys(options, OPTION_KEYS + OPTIONAL_KEYS, "options")
         missing = [k for k in OPTION_KEYS if k not in options]
         if missing:
             raise PolicyError("options: %s is missing" % missing[0])
@@ -325,7 +333,9 @@ def isolation_policy(cluster, clusters, options):
                         "key": NAMESPACE_LABEL,
                         "operator": "NotIn",
                         "values": sorted(options.isolation_exempt_namespaces),
-                    }
+                    },
+                    # NotIn alone also matches endpoints without the label (hosts, world).
+                    {"key": NAMESPACE_LABEL, "operator": "Exists"},
                 ]
             },
             "ingress": [
@@ -387,6 +397,12 @@ def wanted_policies(clusters, cluster_name, flows, options):
         raise PolicyError(
             "cluster %r is not in the plan; %sallowed: %s"
             % (cluster_name, _did_you_mean(cluster_name, names), ", ".join(names))
+        )
+    if isinstance(options, dict) and options.get("policies", True) is False:
+        return {}
+    if isinstance(options, dict) and not isinstance(options.get("policies", True), bool):
+        raise PolicyError(
+            "options: policies is %r; allowed: true or false" % (options["policies"],)
         )
     settings = PolicyOptions.from_dict(options)
     wanted = {}

@@ -319,3 +319,14 @@ def test_policy_port_rule():
     assert mesh_rules.is_policy_port(1) and mesh_rules.is_policy_port(65535)
     for port in (0, 65536, True, "80", None):
         assert not mesh_rules.is_policy_port(port)
+
+
+def test_isolation_selector_requires_the_namespace_label():
+    """issue 15 #6: NotIn [kube-system] alone also matches endpoints without a namespace
+    label (Kubernetes label-selector semantics, which Cilium's selectors follow), so the
+    selector also says Exists on that key."""
+    for name in ("eu-core", "us-core"):
+        ccnp = policies(name)["CiliumClusterwideNetworkPolicy//edgemesh-region-isolation"]
+        expressions = ccnp["spec"]["endpointSelector"]["matchExpressions"]
+        assert {"key": "k8s:io.kubernetes.pod.namespace", "operator": "Exists"} in expressions
+        assert [e["operator"] for e in expressions] == ["NotIn", "Exists"]
