@@ -13,17 +13,19 @@ import subprocess
 import sys
 import time
 
-from ansible.errors import AnsibleActionFail
+from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible.module_utils.common.text.converters import to_native, to_text
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import (
     bootstrap_files,
     mesh_artifacts,
+    mesh_paths,
     mesh_planner,
     role_inputs,
 )
-from ansible_collections.edgemesh.cluster_mesh.plugins.plugin_utils.file_sync import sync_files
+from ansible_collections.edgemesh.cluster_mesh.plugins.plugin_utils import inventory_sources
+from ansible_collections.edgemesh.cluster_mesh.plugins.plugin_utils.file_sync import sync_owned
 from ansible_collections.edgemesh.cluster_mesh.plugins.plugin_utils.play_inventory import (
     play_inventory,
 )
@@ -40,7 +42,7 @@ BOOTSTRAP_KEYS = tuple(
 RUN_FACTS = frozenset(["edgemesh_plan"])
 
 ARGUMENT_SPEC = {
-    "output_dir": {"type": "path", "default": "build"},
+    "output_dir": {"type": "path"},
     "state_file": {"type": "path"},
     "inventory_sources": {"type": "list", "elements": "str"},
 }
@@ -80,6 +82,36 @@ def read_state(path):
             return handle.read()
     except (IOError, OSError) as exc:
         raise AnsibleActionFail("mesh_plan: cannot read the state file %s: %s" % (path, exc))
+
+
+# --diff shows at most this many files (a first plan of 511 clusters writes 14,000).
+MAX_DIFF_FILES = 50
+
+
+class Refused(Exception):
+    """The plan cannot start; the message says why (file and line where known)."""
+
+
+def read_previous_plan(output_dir):
+    """The plan.json an earlier run wrote, or None (none there, or not a plan)."""
+    path = os.path.join(output_dir, "plan.json")
+    if not os.path.isfile(path):
+        return None
+    try:
+        with open(path, "r") as handle:
+            plan = json.load(handle)
+    except (IOError, OSError, ValueError):
+        return None
+    return plan if isinstance(plan, dict) and isinstance(plan.get("clusters"), list) else None
+
+
+def capped_diffs(diffs):
+    if diffs is None or len(diffs) <= MAX_DIFF_FILES:
+        return diffs
+    more = len(diffs) - MAX_DIFF_FILES
+    return diffs[:MAX_DIFF_FILES] + [
+        {"prepared": "... and %d more changed file(s), listed in changed_files\n" % more}
+    ]
 
 
 def _has_template(value):
@@ -132,7 +164,36 @@ class ActionModule(ActionBase):
             )
         return result
 
+    def _check_sources(self, args, task_vars):
+        """The inventory sources, every one of them parsed (else Refused, naming the file)."""
+        sources = args["inventory_sources"] or task_vars.get("ansible_inventory_sources") or []
+        if isinstance(sources, str):
+            sources = [sources]
+        manager = getattr(task_vars.get("hostvars"), "_inventory", None)
+        if manager is None:
+            return sources
+        processed = None
+        if not args["inventory_sources"]:
+            processed = getattr(getattr(manager, "_inventory", None), "processed_sources", None)
+        problems = inventory_sources.source_problems(manager, self._loader, sources, processed)
+        if problems:
+            raise Refused(
+                "%d inventory problem(s); nothing planned, nothing written:\n- %s"
+                % (len(problems), "\n- ".join(problems))
+            )
+        return sources
+
     def _inventory(self, args, task_vars):
+        try:
+            return self._read_inventory(args, task_vars)
+        except AnsibleActionFail:
+            raise
+        except AnsibleError as exc:
+            raise Refused(
+                "reading the inventory's variables failed: %s" % inventory_sources.describe(exc)
+            )
+
+    def _read_inventory(self, args, task_vars):
         if not args["inventory_sources"]:
             keys = mesh_planner.INVENTORY_KEYS + BOOTSTRAP_KEYS
             found = play_inventory(task_vars.get("hostvars"), keys)
@@ -141,17 +202,38 @@ class ActionModule(ActionBase):
         sources = args["inventory_sources"] or task_vars.get("ansible_inventory_sources") or []
         return read_inventory(sources, task_vars.get("ansible_config_file"))
 
+    def _message(self, output_dir, changed, removed, unchanged):
+        check = self._task.check_mode
+        text = "%s %d of %d file(s) under %s" % (
+            "would write" if check else "wrote",
+            len(changed),
+            len(changed) + unchanged,
+            output_dir,
+        )
+        if removed:
+            text += "; %s %d file(s) of clusters no longer planned: %s" % (
+                "would remove" if check else "removed",
+                len(removed),
+                ", ".join(removed[:5]) + (" ..." if len(removed) > 5 else ""),
+            )
+        return text
+
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         del tmp
         _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
-        output_dir = os.path.abspath(args["output_dir"])
+        timings = {}
+        started = time.perf_counter()
+        try:
+            sources = self._check_sources(args, task_vars)
+            output_dir = mesh_paths.output_dir(sources, args["output_dir"])
+            inventory = self._inventory(args, task_vars)
+        except (Refused, mesh_paths.OutputDirError) as exc:
+            result.update(failed=True, msg="mesh_plan: %s" % to_native(exc))
+            return result
         state_file = os.path.realpath(
             args["state_file"] or os.path.join(output_dir, "mesh-state.json")
         )
-        timings = {}
-        started = time.perf_counter()
-        inventory = self._inventory(args, task_vars)
         timings["inventory"] = time.perf_counter() - started
         try:
             started = time.perf_counter()
@@ -171,26 +253,28 @@ class ActionModule(ActionBase):
             result.update(failed=True, msg="mesh_plan: %s" % to_native(exc))
             return result
         started = time.perf_counter()
-        changed, _created, unchanged = sync_files(
-            output_dir, files, check_mode=bool(self._task.check_mode)
+        changes = mesh_artifacts.plan_changes(read_previous_plan(output_dir), planned["plan"])
+        diffs = [] if self._task.diff else None
+        changed, removed, unchanged = sync_owned(
+            output_dir, files, check_mode=bool(self._task.check_mode), diffs=diffs
         )
         timings["write"] = time.perf_counter() - started
+        if diffs is not None:
+            result["diff"] = capped_diffs(diffs)
         if self._task.check_mode:
             # Nothing was written: later plays of this run take the plan from here. After
             # a real run they read plan.json (tasks/load_plan.yml); handing a plan of 511
             # clusters (6 MB) through the task result costs seconds.
             result["plan"] = planned["plan"]
         result.update(
-            changed=bool(changed),
+            changed=bool(changed or removed),
             summary=files["summary.txt"].splitlines(),
+            changes=changes,
+            change_summary=mesh_artifacts.change_lines(changes),
             changed_files=changed,
+            removed_files=removed,
+            output_dir=output_dir,
             timings=dict((k, round(v, 3)) for k, v in timings.items()),
-            msg="%s %d of %d file(s) under %s"
-            % (
-                "would write" if self._task.check_mode else "wrote",
-                len(changed),
-                len(changed) + unchanged,
-                output_dir,
-            ),
+            msg=self._message(output_dir, changed, removed, unchanged),
         )
         return result

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import role_inputs
+from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import mesh_paths, role_inputs
 
 ARGUMENT_SPEC = {
     "distribution": {"type": "str", "choices": sorted(role_inputs.INPUTS)},
@@ -54,9 +54,18 @@ class ActionModule(ActionBase):
         return plan
 
     def _host_vars(self, task_vars):
-        return dict(
+        found = dict(
             (key, self._templar.template(task_vars[key])) for key in HOST_VARS if key in task_vars
         )
+        # Unset: .edgemesh beside the inventory, as plan.yml (module_utils/mesh_paths.py).
+        try:
+            found["edgemesh_output_dir"] = mesh_paths.output_dir(
+                task_vars.get("ansible_inventory_sources") or [],
+                found.get("edgemesh_output_dir"),
+            )
+        except mesh_paths.OutputDirError as exc:
+            raise AnsibleActionFail("role_inputs: %s" % exc)
+        return found
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)

@@ -248,14 +248,24 @@ def summary_table(plan):
 
 
 def _mermaid(plan):
+    """A Mermaid flowchart: every cluster and link up to MERMAID_FULL_MESH_MAX clusters, else
+    one box per region (its clusters and links inside) and one edge per pair of regions
+    labelled with its number of cluster links; never an edge from a region to itself."""
+    if len(plan["clusters"]) <= MERMAID_FULL_MESH_MAX:
+        body = _mermaid_clusters(plan)
+    else:
+        body = _mermaid_regions(plan["mesh"].get("regions", {}))
+    return ["```mermaid", "flowchart LR"] + body + ["```"]
+
+
+def _mermaid_clusters(plan):
     clusters = plan["clusters"]
     regions = plan["mesh"].get("regions", {})
     node_id = dict((cl["name"], "c%d" % i) for i, cl in enumerate(clusters))
-    region_id = dict((r, "r%d" % i) for i, r in enumerate(sorted(regions)))
     by_name = dict((cl["name"], cl) for cl in clusters)
-    lines = ["```mermaid", "flowchart LR"]
-    for region in sorted(regions):
-        lines.append('  subgraph %s["region %s"]' % (region_id[region], region))
+    lines = []
+    for index, region in enumerate(sorted(regions)):
+        lines.append('  subgraph r%d["region %s"]' % (index, region))
         for name in regions[region]:
             cl = by_name[name]
             lines.append(
@@ -269,24 +279,26 @@ def _mermaid(plan):
                 )
             )
         lines.append("  end")
-    if len(clusters) <= MERMAID_FULL_MESH_MAX:
-        for i, left in enumerate(clusters):
-            for right in clusters[i + 1 :]:
-                lines.append("  %s <--> %s" % (node_id[left["name"]], node_id[right["name"]]))
-    else:
-        names = sorted(regions)
-        for i, left in enumerate(names):
-            for right in names[i:]:
-                if left == right:
-                    count = len(regions[left]) * (len(regions[left]) - 1) // 2
-                else:
-                    count = len(regions[left]) * len(regions[right])
-                if count:
-                    lines.append(
-                        '  %s <-->|"%s"| %s'
-                        % (region_id[left], _count(count, "link"), region_id[right])
-                    )
-    lines.append("```")
+    for i, left in enumerate(clusters):
+        for right in clusters[i + 1 :]:
+            lines.append("  %s <--> %s" % (node_id[left["name"]], node_id[right["name"]]))
+    return lines
+
+
+def _mermaid_regions(regions):
+    names = sorted(regions)
+    lines = []
+    for index, region in enumerate(names):
+        size = len(regions[region])
+        lines.append(
+            '  r%d["region %s<br/>%s, %s inside"]'
+            % (index, region, _count(size, "cluster"), _count(size * (size - 1) // 2, "link"))
+        )
+    for i, left in enumerate(names):
+        for j in range(i + 1, len(names)):
+            count = len(regions[left]) * len(regions[names[j]])
+            if count:
+                lines.append('  r%d <-->|"%s"| r%d' % (i, _count(count, "link"), j))
     return lines
 
 
@@ -426,3 +438,121 @@ def _values_renderer(lazy, name, copts):
         return values_text(values, lazy.memo)
 
     return render
+
+
+# What a re-plan reports per cluster, besides membership and peers (plan_changes).
+CHANGE_FIELDS = (
+    "id",
+    "region",
+    "distribution",
+    "pod_cidrs",
+    "service_cidrs",
+    "cluster_dns",
+    "clustermesh_nodeport",
+    "servers",
+    "agents",
+    "api_endpoint",
+)
+
+
+def _by_name(plan):
+    return dict((cl["name"], cl) for cl in (plan or {}).get("clusters") or [])
+
+
+def _mesh_changes(before, after):
+    skip = ("regions", "inactive_clusters")
+    keys = sorted((set(before) | set(after)) - set(skip))
+    return dict(
+        (key, [before.get(key), after.get(key)])
+        for key in keys
+        if before.get(key) != after.get(key)
+    )
+
+
+def _cluster_changes(before, after):
+    return dict(
+        (key, [before.get(key), after.get(key)])
+        for key in CHANGE_FIELDS
+        if before.get(key) != after.get(key)
+    )
+
+
+def plan_changes(previous, plan):
+    """What changed from the ``previous`` plan (None: there was none) to ``plan``.
+
+    ``{"first": bool, "added", "removed", "released", "returned": [names],
+    "clusters": {name: {field: [before, after]}}, "peers": {name: {"added", "removed"}},
+    "mesh": {key: [before, after]}}``. ``removed``: active before, now only reserved in
+    the state (``mesh.inactive_clusters``); ``released``: in the previous plan (active or
+    reserved), now in neither; ``returned``: reserved before, active again.
+    """
+    old, new = _by_name(previous), _by_name(plan)
+    old_mesh = (previous or {}).get("mesh") or {}
+    new_mesh = plan.get("mesh") or {}
+    old_reserved = set(old_mesh.get("inactive_clusters") or {})
+    new_reserved = set(new_mesh.get("inactive_clusters") or {})
+    result = {
+        "first": previous is None,
+        "added": sorted(set(new) - set(old) - old_reserved),
+        "removed": sorted((set(old) - set(new)) & new_reserved),
+        "released": sorted((set(old) | old_reserved) - set(new) - new_reserved),
+        "returned": sorted((set(new) - set(old)) & old_reserved),
+        "clusters": {},
+        "peers": {},
+        "mesh": _mesh_changes(old_mesh, new_mesh) if previous is not None else {},
+    }
+    for name in sorted(set(old) & set(new)):
+        fields = _cluster_changes(old[name], new[name])
+        if fields:
+            result["clusters"][name] = fields
+        before, after = set(old[name].get("peers") or []), set(new[name].get("peers") or [])
+        if before != after:
+            result["peers"][name] = {
+                "added": sorted(after - before),
+                "removed": sorted(before - after),
+            }
+    return result
+
+
+def _value_text(value):
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value) or "-"
+    if isinstance(value, dict):
+        return ",".join("%s=%s" % (k, value[k]) for k in sorted(value)) or "-"
+    return "-" if value is None else str(value)
+
+
+def _peer_lines(peers):
+    """Peer-list changes, one line per distinct change (a new cluster joins every list)."""
+    groups = {}
+    for name in sorted(peers):
+        key = (tuple(peers[name]["added"]), tuple(peers[name]["removed"]))
+        groups.setdefault(key, []).append(name)
+    lines = []
+    for (added, removed), names in sorted(groups.items()):
+        what = " ".join(["+" + p for p in added] + ["-" + p for p in removed])
+        who = names[0] if len(names) == 1 else "%d clusters (%s)" % (len(names), _short_list(names))
+        lines.append("peers of %s: %s" % (who, what))
+    return lines
+
+
+def change_lines(changes):
+    """The lines plan.yml prints for ``plan_changes`` output."""
+    if changes["first"]:
+        return ["first plan of this output directory (no previous plan.json)"]
+    lines = []
+    for key, label in (
+        ("added", "clusters added"),
+        ("removed", "clusters removed (IDs, CIDRs and NodePort stay reserved)"),
+        ("released", "clusters released (reservations dropped)"),
+        ("returned", "clusters back from reserved"),
+    ):
+        if changes[key]:
+            lines.append("%s: %s" % (label, ", ".join(changes[key])))
+    for key, (before, after) in sorted(changes["mesh"].items()):
+        lines.append("mesh %s: %s -> %s" % (key, _value_text(before), _value_text(after)))
+    for name, fields in sorted(changes["clusters"].items()):
+        for key, (before, after) in sorted(fields.items()):
+            lines.append("%s %s: %s -> %s" % (name, key, _value_text(before), _value_text(after)))
+    lines += _peer_lines(changes["peers"])
+    return lines or ["no change since the last plan"]

@@ -10,6 +10,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
 import os
 import stat
 import tempfile
@@ -128,8 +129,30 @@ def write_atomic(target, data, mode):
         raise
 
 
-def sync_files(dest, files, default_mode=0o644, directory_mode=0o755, check_mode=False):
-    """Write what differs; return (changed paths, created dirs, unchanged count)."""
+def _secret(mode):
+    """Files no group or other may read (0600: state, tokens) never go into a diff."""
+    return not mode & 0o077
+
+
+def _note_diff(diffs, path, current, data, mode):
+    if diffs is None or _secret(mode):
+        return
+    diffs.append(
+        {
+            "before_header": path if current is not None else "%s (absent)" % path,
+            "after_header": path,
+            "before": to_text(current or b"", errors="surrogate_or_replace"),
+            "after": to_text(data, errors="surrogate_or_replace"),
+        }
+    )
+
+
+def sync_files(dest, files, default_mode=0o644, directory_mode=0o755, check_mode=False, diffs=None):
+    """Write what differs; return (changed paths, created dirs, unchanged count).
+
+    ``diffs`` (a list) receives one ``{before, after, before_header, after_header}`` per
+    changed file that group and others may read (secret files are left out).
+    """
     planned = []
     seen = {}
     for path, content, mode in normalise_files(files, default_mode):
@@ -159,6 +182,7 @@ def sync_files(dest, files, default_mode=0o644, directory_mode=0o755, check_mode
                 unchanged += 1
                 continue
             changed.append(path)
+            _note_diff(diffs, path, current, data, mode)
             if check_mode:
                 for directory in missing_dirs(os.path.dirname(target)):
                     if directory not in created_dirs:
@@ -175,3 +199,89 @@ def sync_files(dest, files, default_mode=0o644, directory_mode=0o755, check_mode
         except (IOError, OSError) as exc:
             raise AnsibleActionFail("cannot write %s: %s" % (target, to_native(exc)))
     return changed, created_dirs, unchanged
+
+
+MANIFEST = "plan-files.json"
+
+
+def read_manifest(dest, name=MANIFEST):
+    """The relative paths an earlier sync_owned call wrote under ``dest`` ([] if none)."""
+    path = os.path.join(dest, name)
+    if not os.path.isfile(path):
+        return []
+    try:
+        with open(path, "r") as handle:
+            data = json.load(handle)
+    except (IOError, OSError, ValueError) as exc:
+        raise AnsibleActionFail(
+            "%s is not the list of files an earlier plan wrote (%s); move it away and re-run"
+            % (path, to_native(exc))
+        )
+    files = data.get("files") if isinstance(data, dict) else None
+    if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+        raise AnsibleActionFail("%s has no 'files' list of paths; move it away and re-run" % path)
+    return files
+
+
+def manifest_text(paths):
+    """The manifest of the relative paths written (what remove_stale may remove later)."""
+    owned = sorted(p for p in paths if not os.path.isabs(p))
+    return json.dumps({"format": 1, "files": owned}, indent=2, sort_keys=True) + "\n"
+
+
+def _prune_dirs(dest, directory, check_mode):
+    """Remove directories left empty under dest (never dest itself)."""
+    while directory != dest and directory.startswith(dest.rstrip(os.sep) + os.sep):
+        if check_mode or os.listdir(directory):
+            return
+        os.rmdir(directory)
+        directory = os.path.dirname(directory)
+
+
+def remove_stale(dest, stale, check_mode=False, diffs=None):
+    """Remove the relative paths ``stale`` (files an earlier sync wrote, no longer planned)
+    from ``dest``: regular files only, never outside ``dest``; return the paths removed (or
+    that would be, in check mode)."""
+    removed = []
+    for path in sorted(stale):
+        if os.path.isabs(path):
+            continue
+        target = resolve(dest, path)
+        if not os.path.lexists(target):
+            continue
+        st = os.lstat(target)
+        if not stat.S_ISREG(st.st_mode):
+            continue
+        removed.append(path)
+        if diffs is not None and not _secret(stat.S_IMODE(st.st_mode)):
+            with open(target, "rb") as handle:
+                current = handle.read()
+            diffs.append(
+                {
+                    "before_header": path,
+                    "after_header": "%s (removed)" % path,
+                    "before": to_text(current, errors="surrogate_or_replace"),
+                    "after": "",
+                }
+            )
+        if not check_mode:
+            try:
+                os.unlink(target)
+                _prune_dirs(dest, os.path.dirname(target), check_mode)
+            except (IOError, OSError) as exc:
+                raise AnsibleActionFail("cannot remove %s: %s" % (target, to_native(exc)))
+    return removed
+
+
+def sync_owned(dest, files, check_mode=False, diffs=None, manifest=MANIFEST):
+    """sync_files, plus a manifest of the relative paths written: a file an earlier call
+    wrote that ``files`` no longer holds is removed. Files this never wrote (kubeconfigs,
+    tokens, the mesh CA, readiness reports) are never touched.
+
+    Returns (changed, removed, unchanged count)."""
+    files = dict(files)
+    stale = set(read_manifest(dest, manifest)) - set(files) - set([manifest])
+    files[manifest] = manifest_text(files)
+    changed, _created, unchanged = sync_files(dest, files, check_mode=check_mode, diffs=diffs)
+    removed = remove_stale(dest, stale, check_mode=check_mode, diffs=diffs)
+    return changed, removed, unchanged

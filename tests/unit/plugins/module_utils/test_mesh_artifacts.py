@@ -153,11 +153,47 @@ def test_plan_md_draws_region_links_for_large_meshes():
     ]
     text = render_artifacts(plan_mesh(clusters, {}, None)["plan"], {})["plan.md"]
     links = [line for line in text.splitlines() if "<-->" in line]
-    assert links == [
-        '  r0 <-->|"45 links"| r0',
-        '  r0 <-->|"50 links"| r1',
-        '  r1 <-->|"10 links"| r1',
+    # issue 13, finding 11: no region links to itself; the links inside a region are
+    # counted in its box (45 = 10*9/2 in eu, 10 = 5*4/2 in us), 50 = 10*5 between them.
+    assert links == ['  r0 <-->|"50 links"| r1']
+    assert '  r0["region eu<br/>10 clusters, 45 links inside"]' in text
+    assert '  r1["region us<br/>5 clusters, 10 links inside"]' in text
+    assert "c00" not in text.split("```mermaid")[1]
+
+
+def _mermaid_block(text):
+    return text.split("```mermaid\n")[1].split("```")[0].splitlines()
+
+
+def test_mermaid_at_255_clusters_is_region_level_without_self_links():
+    """255 clusters in 8 regions: 8 region boxes and 28 region pairs, not 32,385 links."""
+    clusters = [
+        cluster("c%03d" % i, "region-%d" % (i % 8), "100.64.%d.%d" % (i // 250, i % 250 + 1))
+        for i in range(255)
     ]
+    block = _mermaid_block(render_artifacts(plan_mesh(clusters, {}, None)["plan"], {})["plan.md"])
+    links = [line for line in block if "<-->" in line]
+    assert len(links) == 28
+    for line in links:
+        left, right = line.split("<-->")
+        assert left.strip() != right.split("|")[-1].strip()
+    assert sum(int(line.split('"')[1].split()[0]) for line in links) + sum(
+        int(line.split("clusters, ")[1].split()[0]) for line in block if "inside" in line
+    ) == 255 * 254 // 2
+    assert len(block) == 1 + 8 + 28  # "flowchart LR", the regions, the region pairs
+
+
+def test_mermaid_full_mesh_up_to_the_threshold():
+    clusters = [
+        cluster("c%02d" % i, "eu" if i % 2 else "us", "192.0.2.%d" % (i + 1))
+        for i in range(MERMAID_FULL_MESH_MAX)
+    ]
+    block = _mermaid_block(render_artifacts(plan_mesh(clusters, {}, None)["plan"], {})["plan.md"])
+    links = [line for line in block if "<-->" in line]
+    n = MERMAID_FULL_MESH_MAX
+    assert len(links) == n * (n - 1) // 2
+    assert all(line.startswith("  c") and "|" not in line for line in links)
+    assert len(set(links)) == len(links)
 
 
 def test_summary_table(plan):
