@@ -380,3 +380,45 @@ def render_table(reports):
         lines.append("missing:")
         lines.extend("  " + d for d in details)
     return "\n".join(lines) + "\n"
+
+
+# Host facts node_prep needs besides the kernel (one module run instead of setup,
+# service_facts and commands): the OS family, systemd unit states, swap, ufw's status.
+_OS_FAMILIES = (("Debian", ("debian", "ubuntu")), ("RedHat", ("rhel", "fedora", "centos")))
+
+
+def os_family(os_release):
+    """read_os_release() -> 'Debian' or 'RedHat' (as Ansible's os_family fact names
+    them), from ID and ID_LIKE; else the ID itself ('' when unknown)."""
+    tokens = [os_release.get("id", "")] + os_release.get("id_like", "").split()
+    for family, ids in _OS_FAMILIES:
+        if any(token in ids for token in tokens):
+            return family
+    return os_release.get("id", "")
+
+
+def parse_unit_states(text):
+    """`systemctl show --property=Id,LoadState,SubState UNIT...` output -> {unit: state}:
+    'running', 'stopped' (installed, not running) or '' (no such unit), the states of
+    service_facts."""
+    states = {}
+    for block in str(text or "").strip().split("\n\n"):
+        fields = dict(line.partition("=")[::2] for line in block.splitlines() if "=" in line)
+        if not fields.get("Id"):
+            continue
+        if fields.get("LoadState") in ("not-found", "masked", ""):
+            state = ""
+        else:
+            state = "running" if fields.get("SubState") == "running" else "stopped"
+        states[fields["Id"]] = state
+    return states
+
+
+def read_swaps(path="/proc/swaps"):
+    """Active swap devices and files, as `swapon --show=NAME` lists them."""
+    try:
+        with open(path) as handle:
+            lines = handle.read().splitlines()[1:]
+    except (IOError, OSError):
+        return []
+    return [line.split()[0].replace("\\040", " ") for line in lines if line.strip()]

@@ -57,6 +57,18 @@ options:
     description:
       - Kernel release to judge instead of the running one (for planning hosts not yet reachable).
     type: str
+  host_facts:
+    description:
+      - Also return RV(host_facts), the other facts the role M(edgemesh.cluster_mesh.node_prep)
+        acts on, so that it needs no M(ansible.builtin.setup), M(ansible.builtin.service_facts)
+        or C(ufw status) task of its own.
+    type: bool
+    default: false
+  services:
+    description: Systemd units whose state RV(host_facts.services) reports (with O(host_facts)).
+    type: list
+    elements: str
+    default: []
 author:
   - edgemesh maintainers (@edgemesh)
 attributes:
@@ -87,6 +99,26 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+host_facts:
+  description: Facts of the host besides the kernel (only with O(host_facts)).
+  returned: when O(host_facts) is true
+  type: dict
+  contains:
+    os_family:
+      description: V(Debian) or V(RedHat) as Ansible's C(os_family) fact names them (from /etc/os-release ID and ID_LIKE), else the ID.
+      type: str
+      sample: Debian
+    services:
+      description: State of each unit of O(services) - V(running), V(stopped) or empty when the unit does not exist.
+      type: dict
+      sample: {"firewalld.service": "", "systemd-networkd.service": "stopped"}
+    swaps:
+      description: Active swap devices and files (/proc/swaps).
+      type: list
+      elements: str
+    ufw_status:
+      description: Output of C(ufw status), empty where ufw is not installed.
+      type: str
 readiness:
   description: Host facts and the verdict per feature.
   returned: always
@@ -186,9 +218,12 @@ from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils.kernel_readi
     loaded_modules,
     memlock_limit,
     networkd_present,
+    os_family,
+    parse_unit_states,
     parse_version,
     read_mounts,
     read_os_release,
+    read_swaps,
     version_text,
 )
 
@@ -247,6 +282,25 @@ def gather(module):
     return report
 
 
+def host_facts(module):
+    """The non-kernel facts node_prep acts on (see RETURN host_facts)."""
+    facts = {"os_family": os_family(read_os_release()), "swaps": read_swaps(), "ufw_status": ""}
+    units = module.params["services"]
+    systemctl = module.get_bin_path("systemctl")
+    states = {}
+    if units and systemctl:
+        rc, out, err = module.run_command(
+            [systemctl, "show", "--property=Id,LoadState,SubState"] + units
+        )
+        states = parse_unit_states(out) if rc == 0 else {}
+    facts["services"] = dict((unit, states.get(unit, "")) for unit in units)
+    ufw = module.get_bin_path("ufw")
+    if ufw:
+        rc, out, err = module.run_command([ufw, "status"])
+        facts["ufw_status"] = out if rc == 0 else ""
+    return facts
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -254,6 +308,8 @@ def main():
             cilium_version=dict(type="str", required=True),
             kernel_config_path=dict(type="path"),
             kernel_release=dict(type="str"),
+            host_facts=dict(type="bool", default=False),
+            services=dict(type="list", elements="str", default=[]),
         ),
         supports_check_mode=True,
     )
@@ -266,6 +322,8 @@ def main():
         report = gather(module)
     except (ReadinessError, RequirementError) as exc:
         module.fail_json(msg="kernel_readiness: %s" % exc)
+    if module.params["host_facts"]:
+        module.exit_json(changed=False, readiness=report, host_facts=host_facts(module))
     module.exit_json(changed=False, readiness=report)
 
 
