@@ -89,6 +89,14 @@ PLAYBOOK_VARS = frozenset(
         "edgemesh_awx_state_secret",
         "edgemesh_awx_steps",
         "verify_checks",
+        "edgemesh_remove_etcdctl",
+        "edgemesh_drill",
+        "edgemesh_drill_confirm",
+        "edgemesh_drill_heal_margin",
+        "edgemesh_drill_hold",
+        "edgemesh_drill_kubernetes",
+        "edgemesh_drill_region",
+        "edgemesh_drill_times",
     ]
 )
 # Inventory groups the playbooks target or create: names, not variables.
@@ -104,6 +112,8 @@ PLAYBOOK_GROUPS = frozenset(
         "edgemesh_k3s_upgrade_agent",
         "edgemesh_k3s_upgrade_server",
         "edgemesh_kubeadm",
+        "edgemesh_remove",
+        "edgemesh_drill_cut",
     ]
 )
 # Roles that run on the control node (their options are read there, never per cluster).
