@@ -13,10 +13,15 @@ from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import (
 from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils.mesh_artifacts import (
     MERMAID_FULL_MESH_MAX,
     ArtifactError,
+    change_lines,
+    plan_changes,
     render_artifacts,
     summary_table,
 )
-from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils.mesh_planner import plan_mesh
+from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils.mesh_planner import (
+    plan_mesh,
+    state_from_plan,
+)
 
 
 def cluster(name, region, ip, distribution="k3s", agents=()):
@@ -177,9 +182,11 @@ def test_mermaid_at_255_clusters_is_region_level_without_self_links():
     for line in links:
         left, right = line.split("<-->")
         assert left.strip() != right.split("|")[-1].strip()
-    assert sum(int(line.split('"')[1].split()[0]) for line in links) + sum(
-        int(line.split("clusters, ")[1].split()[0]) for line in block if "inside" in line
-    ) == 255 * 254 // 2
+    assert (
+        sum(int(line.split('"')[1].split()[0]) for line in links)
+        + sum(int(line.split("clusters, ")[1].split()[0]) for line in block if "inside" in line)
+        == 255 * 254 // 2
+    )
     assert len(block) == 1 + 8 + 28  # "flowchart LR", the regions, the region pairs
 
 
@@ -358,3 +365,75 @@ def test_yaml_text_refuses_what_it_cannot_render():
         yaml_text({"k": object()})
     with pytest.raises(ArtifactError):
         yaml_text({})
+
+
+# --- what changed since the last plan (issue 13, finding 11) ---------------------------
+
+
+def _replan(clusters, previous, **settings):
+    state = state_from_plan(previous) if previous else None
+    return plan_mesh(clusters, settings, state)["plan"]
+
+
+def test_first_plan_says_so(plan):
+    changes = plan_changes(None, plan)
+    assert changes["first"] and change_lines(changes) == [
+        "first plan of this output directory (no previous plan.json)"
+    ]
+
+
+def test_unchanged_replan(plan):
+    changes = plan_changes(plan, _replan(THREE, plan))
+    assert change_lines(changes) == ["no change since the last plan"]
+    assert not changes["added"] and not changes["clusters"] and not changes["peers"]
+
+
+def test_added_cluster_joins_every_peer_list(plan):
+    new = _replan(THREE + [cluster("ap-core", "ap-south", "192.0.2.77")], plan)
+    changes = plan_changes(plan, new)
+    assert changes["added"] == ["ap-core"]
+    assert changes["peers"] == dict(
+        (name, {"added": ["ap-core"], "removed": []})
+        for name in ("eu-core", "eu-edge-1", "us-core")
+    )
+    assert change_lines(changes) == [
+        "clusters added: ap-core",
+        "peers of 3 clusters (eu-core, eu-edge-1, us-core): +ap-core",
+    ]
+
+
+def test_removed_then_released(plan):
+    removed = _replan(THREE[:2], plan, edgemesh_remove_clusters=["us-core"])
+    changes = plan_changes(plan, removed)
+    assert changes["removed"] == ["us-core"] and changes["released"] == []
+    assert change_lines(changes) == [
+        "clusters removed (IDs, CIDRs and NodePort stay reserved): us-core",
+        "peers of 2 clusters (eu-core, eu-edge-1): -us-core",
+    ]
+    released = _replan(THREE[:2], removed, edgemesh_release_clusters=["us-core"])
+    changes = plan_changes(removed, released)
+    assert changes["released"] == ["us-core"] and not changes["peers"]
+    assert change_lines(changes) == ["clusters released (reservations dropped): us-core"]
+    back = plan_changes(removed, _replan(THREE, removed))
+    assert back["returned"] == ["us-core"] and back["added"] == []
+    assert "clusters back from reserved: us-core" in change_lines(back)
+
+
+def test_field_and_mesh_changes_are_listed():
+    before = plan_mesh(THREE, {}, None)["plan"]
+    after = json.loads(json.dumps(before))
+    after["clusters"][0]["id"] = 9
+    after["clusters"][0]["pod_cidrs"] = ["10.9.0.0/16"]
+    after["clusters"][2]["clustermesh_nodeport"] = 32000
+    after["mesh"]["cilium_version"] = "1.19.7"
+    changes = plan_changes(before, after)
+    assert changes["clusters"] == {
+        "eu-core": {"id": [1, 9], "pod_cidrs": [["10.0.0.0/16"], ["10.9.0.0/16"]]},
+        "us-core": {"clustermesh_nodeport": [32381, 32000]},
+    }
+    assert change_lines(changes) == [
+        "mesh cilium_version: 1.19.6 -> 1.19.7",
+        "eu-core id: 1 -> 9",
+        "eu-core pod_cidrs: 10.0.0.0/16 -> 10.9.0.0/16",
+        "us-core clustermesh_nodeport: 32381 -> 32000",
+    ]
