@@ -23,6 +23,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
+import binascii
 import json
 import os
 from collections.abc import Mapping
@@ -34,13 +36,19 @@ try:
 except ImportError:  # pragma: no cover - ansible-core always brings PyYAML
     HAS_YAML = False
 
-from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import role_inputs
+from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import mesh_rules, role_inputs
 
 HEADER = "# Managed by edgemesh.cluster_mesh; local changes are overwritten.\n"
 # Node paths of the k3s role (roles/k3s/vars/main.yml; a unit test keeps them equal).
 K3S_TOKEN_PATH = "/etc/rancher/k3s/cluster-token"
 KUBEADM_API = "kubeadm.k8s.io/v1beta4"
 KUBELET_API = "kubelet.config.k8s.io/v1beta1"
+# The API servers read the secrets encryption configuration here (roles/kubeadm/vars/main.yml
+# writes it; a unit test keeps them equal), mounted read-only into their static Pods.
+KUBEADM_ENCRYPTION_DIR = "/etc/kubernetes/encryption"
+KUBEADM_ENCRYPTION_CONFIG = KUBEADM_ENCRYPTION_DIR + "/config.yaml"
+# Local secrets encryption providers (Kubernetes "Encrypting Confidential Data at Rest").
+KUBEADM_ENCRYPTION_PROVIDERS = ("secretbox", "aescbc")
 # Cilium replaces kube-proxy: skipped at init and at every upgrade.
 KUBEADM_SKIP_PHASES = ("addon/kube-proxy",)
 PLACEHOLDERS = {
@@ -85,6 +93,14 @@ KUBEADM_KEYS = (
     "kubeadm_cri_socket",
     "kubeadm_image_repository",
     "kubeadm_ignore_preflight_errors",
+    "kubeadm_cluster_hosts",
+    "kubeadm_control_plane_hosts",
+    "kubeadm_cluster_node_labels",
+    "kubeadm_node_labels",
+    "kubeadm_cluster_node_taints",
+    "kubeadm_node_taints",
+    "kubeadm_secrets_encryption",
+    "kubeadm_secrets_encryption_provider",
 )
 _TRUE = ("true", "yes", "on", "1")
 _FALSE = ("false", "no", "off", "0", "")
@@ -290,7 +306,53 @@ class _Kubeadm(object):
             pad + "    - name: node-ip",
             pad + "      value: %s" % _q(",".join(self.node_ips())),
         ]
+        labels = self.labels()
+        if labels:
+            lines += [pad + "    - name: node-labels", pad + "      value: %s" % _q(labels)]
+        taints = self.taints()
+        if taints or self.role == "server":
+            lines.append(pad + "  taints:" + ("" if taints else " []"))
+        for taint in taints:
+            lines.append(pad + "    - key: %s" % _q(taint["key"]))
+            if "value" in taint:
+                lines.append(pad + "      value: %s" % _q(taint["value"]))
+            lines.append(pad + "      effect: %s" % taint["effect"])
         self.ignore(lines, indent + 2)
+
+    def labels(self):
+        """The kubelet's node-labels: the cluster's, then the host's (a host key wins)."""
+        merged = dict(self.inputs.mapping("kubeadm_cluster_node_labels"))
+        merged.update(self.inputs.mapping("kubeadm_node_labels"))
+        for key in sorted(merged):
+            value = "" if merged[key] is None else merged[key]
+            value = str(value).lower() if isinstance(value, bool) else value
+            value = str(value) if isinstance(value, (int, float)) else value
+            problem = mesh_rules.node_label_problem(key, value)
+            if problem:
+                raise self.inputs._bad("node label", "%s=%s" % (key, value), problem)
+            merged[key] = value
+        return ",".join("%s=%s" % (k, merged[k]) for k in sorted(merged))
+
+    def has_workers(self):
+        control_planes = set(self.inputs.texts("kubeadm_control_plane_hosts"))
+        return bool(set(self.inputs.texts("kubeadm_cluster_hosts")) - control_planes)
+
+    def taints(self):
+        """The node's taints; a control plane keeps kubeadm's NoSchedule taint only when the
+        cluster has workers (else Cilium's operator-side Pods and Jobs could not schedule)."""
+        texts = self.inputs.texts("kubeadm_cluster_node_taints")
+        texts = texts + self.inputs.texts("kubeadm_node_taints")
+        found = []
+        if self.role == "server" and self.has_workers():
+            found.append(dict(mesh_rules.CONTROL_PLANE_TAINT))
+        for text in texts:
+            try:
+                taint = mesh_rules.parse_taint(text)
+            except mesh_rules.RuleError as exc:
+                raise self.inputs._bad("a taint of kubeadm_*node_taints", text, str(exc))
+            if taint not in found:
+                found.append(taint)
+        return found
 
     def ignore(self, lines, indent):
         if self.ignored:
@@ -302,7 +364,27 @@ class _Kubeadm(object):
         lines.extend("%s- %s" % (" " * (indent + 2), p) for p in KUBEADM_SKIP_PHASES)
 
     def version(self):
-        return "v" + self.inputs.text("kubeadm_kubernetes_version")
+        version = self.inputs.text("kubeadm_kubernetes_version")
+        problem = mesh_rules.kubernetes_version_problem(version)
+        if problem:
+            raise self.inputs._bad("kubeadm_kubernetes_version", version, problem)
+        return "v" + version.lstrip("v")
+
+    def encryption(self, lines):
+        """The API server flag and read-only mount of the secrets encryption configuration."""
+        if not self.inputs.flag("kubeadm_secrets_encryption"):
+            return
+        lines += [
+            "  extraArgs:",
+            "    - name: encryption-provider-config",
+            "      value: %s" % _q(KUBEADM_ENCRYPTION_CONFIG),
+            "  extraVolumes:",
+            "    - name: edgemesh-encryption",
+            "      hostPath: %s" % _q(KUBEADM_ENCRYPTION_DIR),
+            "      mountPath: %s" % _q(KUBEADM_ENCRYPTION_DIR),
+            "      readOnly: true",
+            "      pathType: DirectoryOrCreate",
+        ]
 
 
 def kubeadm_init_config(values, host):
@@ -337,6 +419,7 @@ def kubeadm_init_config(values, host):
         "  certSANs:",
     ]
     _items(lines, 4, _unique([kc.endpoint_host()] + ins.texts("kubeadm_cert_sans")))
+    kc.encryption(lines)
     lines += [
         "proxy:",
         "  disabled: true",
@@ -415,24 +498,69 @@ def kubeadm_upgrade_config(values, host=""):
     return HEADER + "\n".join(lines) + "\n"
 
 
+def _encryption_key(what, secrets):
+    """The base64 key of 32 bytes from ``secrets`` (never shown in a message)."""
+    key = secrets.get("key") if isinstance(secrets, Mapping) else None
+    try:
+        raw = base64.b64decode(str(key or ""), validate=True)
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) != 32:
+        raise BootstrapError("%s: the key is not 32 bytes in base64 (value not shown)" % what)
+    return str(key)
+
+
+def kubeadm_encryption_config(values, host, secrets=None):
+    """The EncryptionConfiguration of the API servers: Secrets written with the chosen
+    provider, still readable when stored before encryption was on (identity last)."""
+    what = "encryption-config.yaml"
+    inputs = Inputs(what, values, host)
+    provider = inputs.text("kubeadm_secrets_encryption_provider")
+    if provider not in KUBEADM_ENCRYPTION_PROVIDERS:
+        raise inputs._bad(
+            "kubeadm_secrets_encryption_provider", provider, ", ".join(KUBEADM_ENCRYPTION_PROVIDERS)
+        )
+    key = "<encryption-key>" if secrets is None else _encryption_key(what, secrets)
+    lines = [
+        "# Secrets encryption at rest of cluster %s (kube-apiserver"
+        % inputs.text("kubeadm_cluster_name"),
+        "# --encryption-provider-config). Holds the key: 0600, never shown.",
+        "apiVersion: apiserver.config.k8s.io/v1",
+        "kind: EncryptionConfiguration",
+        "resources:",
+        "  - resources:",
+        "      - secrets",
+        "    providers:",
+        "      - %s:" % provider,
+        "          keys:",
+        "            - name: edgemesh-1",
+        "              secret: %s" % _q(key),
+        "      - identity: {}",
+    ]
+    return HEADER + "\n".join(lines) + "\n"
+
+
 RENDERERS = {
     "k3s-config": k3s_config,
     "kubeadm-init": kubeadm_init_config,
     "kubeadm-join": kubeadm_join_config,
     "kubeadm-upgrade": kubeadm_upgrade_config,
+    "kubeadm-secrets-encryption": kubeadm_encryption_config,
 }
+# The kinds that take secrets (a preview shows their placeholders).
+SECRET_KINDS = ("kubeadm-join", "kubeadm-secrets-encryption")
 
 
 def render(kind, values, host="", secrets=None):
-    """One file by kind (``RENDERERS``); ``secrets`` only for ``kubeadm-join``."""
+    """One file by kind (``RENDERERS``); ``secrets`` only for the ``SECRET_KINDS``."""
     if kind not in RENDERERS:
         raise BootstrapError(
             "file kind %r is not known; allowed: %s" % (kind, ", ".join(sorted(RENDERERS)))
         )
-    if kind == "kubeadm-join":
-        return kubeadm_join_config(values, host, secrets)
+    if kind in SECRET_KINDS:
+        return RENDERERS[kind](values, host, secrets)
     if secrets is not None:
-        raise BootstrapError("%s takes no secrets; only kubeadm-join does" % kind)
+        raise BootstrapError("%s takes no secrets; only %s do" % (kind, ", ".join(SECRET_KINDS)))
     return RENDERERS[kind](values, host)
 
 
