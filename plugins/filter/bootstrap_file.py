@@ -30,11 +30,12 @@ options:
   kind:
     description:
       - V(k3s-config) (C(/etc/rancher/k3s/config.yaml)), V(kubeadm-init) (Init-, Cluster-
-        and KubeletConfiguration), V(kubeadm-join) (JoinConfiguration) or
-        V(kubeadm-upgrade) (UpgradeConfiguration).
+        and KubeletConfiguration), V(kubeadm-join) (JoinConfiguration),
+        V(kubeadm-upgrade) (UpgradeConfiguration) or V(kubeadm-secrets-encryption) (the API
+        servers' EncryptionConfiguration of Secrets).
     type: str
     required: true
-    choices: [k3s-config, kubeadm-init, kubeadm-join, kubeadm-upgrade]
+    choices: [k3s-config, kubeadm-init, kubeadm-join, kubeadm-upgrade, kubeadm-secrets-encryption]
   host:
     description: Inventory name of the node (comments; the kubeadm node name when C(kubeadm_node_name) is empty).
     type: str
@@ -44,6 +45,8 @@ options:
       - V(kubeadm-join) only - C(token), C(ca_hash) and (control planes) C(certificate_key).
         Without them the placeholders C(<token>), C(<ca-hash>) and C(<certificate-key>) are
         written, as in the previews.
+      - V(kubeadm-secrets-encryption) only - C(key), 32 bytes in base64 (placeholder C(<encryption-key>)
+        without it).
     type: dict
 requirements:
   - PyYAML

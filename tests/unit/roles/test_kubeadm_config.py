@@ -85,7 +85,7 @@ def test_init_config_uses_the_planned_networks_exactly():
     }
     assert docs["KubeletConfiguration"]["clusterDNS"] == ["172.16.0.10"]
     assert docs["ClusterConfiguration"]["clusterName"] == "eu-core"
-    assert docs["ClusterConfiguration"]["kubernetesVersion"] == "v1.33.5"
+    assert docs["ClusterConfiguration"]["kubernetesVersion"] == "v1.36.1"
 
 
 def test_kube_proxy_is_skipped_and_disabled():
@@ -229,20 +229,20 @@ def test_join_config_with_the_secrets_is_the_preview_with_the_placeholders():
 
 
 def test_upgrade_config_keeps_kube_proxy_out():
-    docs = _docs("upgrade", kubeadm_kubernetes_version="1.34.1")
+    docs = _docs("upgrade", kubeadm_kubernetes_version="1.37.0")
     upgrade = docs["UpgradeConfiguration"]
     assert upgrade["apiVersion"] == "kubeadm.k8s.io/v1beta4"
-    assert upgrade["apply"]["kubernetesVersion"] == "v1.34.1"
+    assert upgrade["apply"]["kubernetesVersion"] == "v1.37.0"
     assert upgrade["apply"]["skipPhases"] == ["addon/kube-proxy"]
     assert upgrade["node"]["skipPhases"] == ["addon/kube-proxy"]
     assert upgrade["apply"]["forceUpgrade"] is True
 
 
 def test_internal_values():
-    assert render("kubeadm", "{{ _kubeadm_minor }}", BASE) == "1.33"
+    assert render("kubeadm", "{{ _kubeadm_minor }}", BASE) == "1.36"
     assert (
         render("kubeadm", "{{ _kubeadm_repo_url }}", BASE)
-        == "https://pkgs.k8s.io/core:/stable:/v1.33"
+        == "https://pkgs.k8s.io/core:/stable:/v1.36"
     )
     assert render("kubeadm", "{{ _kubeadm_first_control_plane }}", BASE) == "cp-1"
     assert render("kubeadm", "{{ _kubeadm_control_plane_port }}", BASE) == 6443

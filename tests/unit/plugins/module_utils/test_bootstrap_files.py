@@ -115,14 +115,14 @@ def test_preview_holds_the_planned_networks_and_endpoint(plan):
 def test_host_knobs_override_the_role_defaults_but_not_the_plan(plan):
     hostvars = {
         "eu-1": {"k3s_kubelet_args": ["max-pods=150"], "k3s_cluster_dns": "10.0.0.99"},
-        "us-1": {"kubeadm_kubernetes_version": "1.33.6", "unrelated": "{{ not templated }}"},
+        "us-1": {"kubeadm_kubernetes_version": "1.36.2", "unrelated": "{{ not templated }}"},
     }
     files = preview_files(plan, hostvars, "build")
     k3s = yaml.safe_load(files["eu-core/eu-1/config.yaml"])
     assert k3s["kubelet-arg"] == ["max-pods=150"]
     assert k3s["cluster-dns"] != "10.0.0.99"
     docs = list(yaml.safe_load_all(files["us-core/us-1/kubeadm-config.yaml"]))
-    assert docs[1]["kubernetesVersion"] == "v1.33.6"
+    assert docs[1]["kubernetesVersion"] == "v1.36.2"
 
 
 def test_preview_refuses_untemplated_host_variables(plan):
