@@ -18,7 +18,7 @@ INVENTORY ?= inventories/example
 .PHONY: help setup helm demo test lint format format-check yamllint ansible-lint sanity units molecule bench build clean
 
 help:
-	@echo "make demo   - plan the example mesh, check this machine's kernel, render build/"
+	@echo "make demo   - plan the example mesh, check this machine's kernel, render inventories/example/.edgemesh/"
 	@echo "make test   - every check: black/isort, yamllint, ansible-lint, sanity, unit tests, molecule"
 	@echo "make molecule SCENARIO=name - one Molecule scenario"
 	@echo "make units  - pytest only (tests/unit, tests/integration)"

@@ -23,13 +23,23 @@ description:
     C(<cluster>/cilium-values.yaml)) and the state file (0600); writes only what differs.
   - Any refusal fails the task with one message naming the cluster, key, value and what
     is allowed, before anything is written.
+  - Every inventory source must have parsed - a file of an inventory directory, a
+    C(group_vars)/C(host_vars) file beside a source, a missing path - else the task fails
+    naming the file and line (Ansible itself only warns and plays on without them).
+  - Files an earlier run wrote (listed in C(<output_dir>/plan-files.json)) that the plan no
+    longer produces - those of clusters that left the plan - are removed; files this
+    action never wrote (kubeconfigs, tokens, the mesh CA) are never touched.
+  - Returns what changed since the previous C(plan.json) (RV(changes), RV(change_summary)).
   - The logic lives in C(plugins/module_utils/) (C(mesh_planner), C(mesh_artifacts),
     C(cilium_values)); this is an action plugin that runs on the control node.
 options:
   output_dir:
-    description: Directory of the plan's files, relative to the working directory.
+    description:
+      - Directory of the plan's files (relative to the working directory).
+      - Unset or empty means C(<inventory dir>/.edgemesh) beside the inventory sources
+        (C(plugins/module_utils/mesh_paths.py), the same as the C(edgemesh.cluster_mesh.output_dir)
+        filter); refused when the sources are in several directories.
     type: path
-    default: build
   state_file:
     description: The state file; empty means C(<output_dir>/mesh-state.json).
     type: path
@@ -45,8 +55,10 @@ attributes:
     support: full
     description: Plans and reports which files would change; writes nothing.
   diff_mode:
-    support: none
-    description: The state file is secret-adjacent; RV(changed_files) lists what changes.
+    support: partial
+    description:
+      - Before/after of every changed or removed file, at most 50 files; files of mode
+        0600 (the state file) are never shown.
   platform:
     support: full
     platforms: posix
@@ -54,14 +66,13 @@ attributes:
 """
 
 EXAMPLES = r"""
-- name: Plan the mesh and write build/
+- name: Plan the mesh and write its files beside the inventory (<inventory dir>/.edgemesh)
   edgemesh.cluster_mesh.mesh_plan:
-    output_dir: build
   register: plan
 
 - name: Read the plan it wrote
   ansible.builtin.set_fact:
-    edgemesh_plan: "{{ lookup('ansible.builtin.file', 'build/plan.json') | from_json }}"
+    edgemesh_plan: "{{ lookup('ansible.builtin.file', plan.output_dir ~ '/plan.json') | from_json }}"
 """
 
 RETURN = r"""
@@ -81,6 +92,27 @@ changed_files:
   returned: success
   type: list
   elements: str
+removed_files:
+  description: Files of an earlier plan removed (in check mode, that would be).
+  returned: success
+  type: list
+  elements: str
+changes:
+  description:
+    - What changed since the previous C(plan.json) - C(first), C(added), C(removed)
+      (now reserved), C(released), C(returned), C(clusters) (field -> [before, after]),
+      C(peers) (added/removed per cluster), C(mesh) (key -> [before, after]).
+  returned: success
+  type: dict
+change_summary:
+  description: The same as lines, what C(playbooks/plan.yml) prints.
+  returned: success
+  type: list
+  elements: str
+output_dir:
+  description: The absolute output directory.
+  returned: success
+  type: str
 timings:
   description: Seconds spent reading the inventory, planning, rendering and writing.
   returned: success
