@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import glob
 import json
 import os
 import subprocess
@@ -24,10 +25,14 @@ from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import (
     mesh_planner,
     role_inputs,
 )
-from ansible_collections.edgemesh.cluster_mesh.plugins.plugin_utils import inventory_sources
+from ansible_collections.edgemesh.cluster_mesh.plugins.plugin_utils import (
+    inventory_sources,
+    known_vars,
+)
 from ansible_collections.edgemesh.cluster_mesh.plugins.plugin_utils.file_sync import sync_owned
 from ansible_collections.edgemesh.cluster_mesh.plugins.plugin_utils.play_inventory import (
     play_inventory,
+    variable_sources,
 )
 
 # Host variables the bootstrap previews read (the k3s/kubeadm role knobs).
@@ -103,6 +108,13 @@ def read_previous_plan(output_dir):
     except (IOError, OSError, ValueError):
         return None
     return plan if isinstance(plan, dict) and isinstance(plan.get("clusters"), list) else None
+
+
+def earlier_artifacts(output_dir):
+    """Outputs of an earlier plan in output_dir: plan.json, mesh-ca/, <cluster>/kubeconfig."""
+    found = [os.path.join(output_dir, n) for n in ("plan.json", "mesh-ca")]
+    found = [path for path in found if os.path.exists(path)]
+    return found + sorted(glob.glob(os.path.join(output_dir, "*", "kubeconfig")))
 
 
 def capped_diffs(diffs):
@@ -196,11 +208,25 @@ class ActionModule(ActionBase):
     def _read_inventory(self, args, task_vars):
         if not args["inventory_sources"]:
             keys = mesh_planner.INVENTORY_KEYS + BOOTSTRAP_KEYS
-            found = play_inventory(task_vars.get("hostvars"), keys)
+            found = play_inventory(task_vars.get("hostvars"), keys, known_vars.PREFIXES)
             if found is not None:
                 return found
         sources = args["inventory_sources"] or task_vars.get("ansible_inventory_sources") or []
         return read_inventory(sources, task_vars.get("ansible_config_file"))
+
+    def _check_names(self, inventory, task_vars):
+        """Refuse prefixed variables that nothing reads (plugin_utils/known_vars.py)."""
+        meta = inventory.get("_meta") or {}
+        names = meta.get("variable_names")
+        if names is None:  # ansible-inventory --list: every host's variables are listed
+            names = set(key for hv in (meta.get("hostvars") or {}).values() for key in hv)
+        hostvars = task_vars.get("hostvars")
+
+        def locate(wanted, hosts):
+            return variable_sources(hostvars, wanted, hosts)
+
+        allow = self._value(task_vars.get(known_vars.ALLOW_VAR))
+        known_vars.check_names(names, [k for k in task_vars if k not in RUN_FACTS], locate, allow)
 
     def _message(self, output_dir, changed, removed, unchanged):
         check = self._task.check_mode
@@ -237,9 +263,14 @@ class ActionModule(ActionBase):
         timings["inventory"] = time.perf_counter() - started
         try:
             started = time.perf_counter()
+            self._check_names(inventory, task_vars)
             clusters = mesh_planner.clusters_from_inventory(inventory, self._resolver(task_vars))
             planned = mesh_planner.plan_mesh(
-                clusters, self._settings(task_vars), read_state(state_file)
+                clusters,
+                self._settings(task_vars),
+                read_state(state_file),
+                previous_plan=read_previous_plan(output_dir),
+                artifacts=earlier_artifacts(output_dir),
             )
             timings["plan"] = time.perf_counter() - started
             started = time.perf_counter()
@@ -249,7 +280,11 @@ class ActionModule(ActionBase):
                 bootstrap_hostvars=self._bootstrap_vars(inventory, task_vars),
             )
             timings["render"] = time.perf_counter() - started
-        except (mesh_planner.PlanError, mesh_artifacts.ArtifactError) as exc:
+        except (
+            mesh_planner.PlanError,
+            mesh_artifacts.ArtifactError,
+            known_vars.UnknownVariables,
+        ) as exc:
             result.update(failed=True, msg="mesh_plan: %s" % to_native(exc))
             return result
         started = time.perf_counter()
