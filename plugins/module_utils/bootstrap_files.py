@@ -36,11 +36,19 @@ try:
 except ImportError:  # pragma: no cover - ansible-core always brings PyYAML
     HAS_YAML = False
 
-from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import mesh_rules, role_inputs
+from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import (
+    k3s_files,
+    mesh_rules,
+    role_inputs,
+)
 
 HEADER = "# Managed by edgemesh.cluster_mesh; local changes are overwritten.\n"
 # Node paths of the k3s role (roles/k3s/vars/main.yml; a unit test keeps them equal).
 K3S_TOKEN_PATH = "/etc/rancher/k3s/cluster-token"
+# The agent join token (servers: agent-token-file; agents join with it as their token-file).
+K3S_AGENT_TOKEN_PATH = "/etc/rancher/k3s/agent-token"
+# With k3s_allow_cgroup_v1 the kubelet of Kubernetes 1.35+ runs on a cgroup v1 host.
+K3S_CGROUP_V1_KUBELET_ARG = "fail-cgroupv1=false"
 KUBEADM_API = "kubeadm.k8s.io/v1beta4"
 KUBELET_API = "kubelet.config.k8s.io/v1beta1"
 # The API servers read the secrets encryption configuration here (roles/kubeadm/vars/main.yml
@@ -75,6 +83,15 @@ K3S_KEYS = (
     "k3s_disable",
     "k3s_kubelet_args",
     "k3s_extra_config",
+    "k3s_cluster_node_labels",
+    "k3s_node_labels",
+    "k3s_cluster_node_taints",
+    "k3s_node_taints",
+    "k3s_secrets_encryption",
+    "k3s_etcd_snapshot_schedule_cron",
+    "k3s_etcd_snapshot_retention",
+    "k3s_etcd_s3",
+    "k3s_allow_cgroup_v1",
 )
 KUBEADM_KEYS = (
     "kubeadm_cluster_name",
@@ -225,6 +242,45 @@ def _k3s_extra(inputs, written):
     )
 
 
+def _k3s_server_extras(inputs):
+    """Agent token, secrets encryption and etcd snapshots of a server."""
+    lines = ["agent-token-file: %s" % _q(K3S_AGENT_TOKEN_PATH)]
+    if inputs.flag("k3s_secrets_encryption"):
+        lines.append("secrets-encryption: true")
+    try:
+        return lines + k3s_files.etcd_config(
+            inputs.raw("k3s_etcd_snapshot_schedule_cron"),
+            inputs.raw("k3s_etcd_snapshot_retention"),
+            inputs.raw("k3s_etcd_s3"),
+        )
+    except k3s_files.K3sFileError as exc:
+        raise BootstrapError("%s of %s: %s" % (inputs.what, inputs.host or "?", exc))
+
+
+def _k3s_node_extras(inputs, lines):
+    """node-label, node-taint and kubelet-arg of every node."""
+    try:
+        labels = k3s_files.node_labels(
+            inputs.raw("k3s_cluster_node_labels"), inputs.raw("k3s_node_labels")
+        )
+        taints = k3s_files.node_taints(
+            inputs.raw("k3s_cluster_node_taints"), inputs.raw("k3s_node_taints")
+        )
+    except k3s_files.K3sFileError as exc:
+        raise BootstrapError("%s of %s: %s" % (inputs.what, inputs.host or "?", exc))
+    kubelet_args = list(inputs.texts("k3s_kubelet_args"))
+    if inputs.flag("k3s_allow_cgroup_v1") and K3S_CGROUP_V1_KUBELET_ARG not in kubelet_args:
+        kubelet_args.append(K3S_CGROUP_V1_KUBELET_ARG)
+    for key, items in (
+        ("node-label", labels),
+        ("node-taint", taints),
+        ("kubelet-arg", kubelet_args),
+    ):
+        if items:
+            lines.append(key + ":")
+            _items(lines, 2, items)
+
+
 def k3s_config(values, host=""):
     """The text of /etc/rancher/k3s/config.yaml from the k3s role variables."""
     inputs = Inputs("k3s config.yaml", values, host)
@@ -235,7 +291,7 @@ def k3s_config(values, host=""):
     lines = [
         "# k3s %s of cluster %s; Cilium provides the CNI," % (role, name),
         "# network policy and the kube-proxy replacement.",
-        "token-file: %s" % _q(K3S_TOKEN_PATH),
+        "token-file: %s" % _q(K3S_TOKEN_PATH if role == "server" else K3S_AGENT_TOKEN_PATH),
         "node-ip: %s" % _q(inputs.text("k3s_node_ip")),
     ]
     if inputs.text("k3s_node_name", required=False):
@@ -260,9 +316,8 @@ def k3s_config(values, host=""):
             if inputs.texts(option):
                 lines.append(key + ":")
                 _items(lines, 2, inputs.texts(option))
-    if inputs.texts("k3s_kubelet_args"):
-        lines.append("kubelet-arg:")
-        _items(lines, 2, inputs.texts("k3s_kubelet_args"))
+        lines += _k3s_server_extras(inputs)
+    _k3s_node_extras(inputs, lines)
     written = [line.split(":", 1)[0] for line in lines if not line.startswith((" ", "#"))]
     return HEADER + "\n".join(lines) + "\n" + _k3s_extra(inputs, written)
 

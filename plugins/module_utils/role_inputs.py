@@ -60,6 +60,8 @@ class K3sInputs:
     k3s_cluster_dns: str
     k3s_tls_sans: list
     k3s_token_file: str
+    k3s_agent_token_file: str
+    k3s_init_host: str
     k3s_output_dir: str
 
 
@@ -223,6 +225,8 @@ def k3s_inputs(plan_cluster, host, hostvars_of_host=None, initialised_servers=()
             k3s_cluster_dns=cl.cluster_dns,
             k3s_tls_sans=_unique(sans),
             k3s_token_file=os.path.join(ctx.output_dir, cl.paths.token),
+            k3s_agent_token_file=os.path.join(ctx.output_dir, cl.paths.agent_token),
+            k3s_init_host=ctx.init_host,
             k3s_output_dir=ctx.output_dir,
         )
     )

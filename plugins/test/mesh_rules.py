@@ -22,6 +22,15 @@ def nodeport(value):
     return mesh_rules.is_nodeport(value)
 
 
+def k3s_release(value):
+    return mesh_rules.k3s_version_problem(value) is None
+
+
 class TestModule(object):
     def tests(self):
-        return {"cluster_name": cluster_name, "dns_label": dns_label, "nodeport": nodeport}
+        return {
+            "cluster_name": cluster_name,
+            "dns_label": dns_label,
+            "nodeport": nodeport,
+            "k3s_release": k3s_release,
+        }

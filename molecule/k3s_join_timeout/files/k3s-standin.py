@@ -18,7 +18,7 @@ import sys
 import time
 import urllib.parse
 
-VERSION = "v1.33.5+k3s1"
+VERSION = "v1.35.6+k3s1"
 CONFIG = "/etc/rancher/k3s/config.yaml"
 
 

@@ -47,6 +47,10 @@ def test_first_server_initialises_the_cluster_for_cilium():
         "cluster-dns": "172.16.0.10",
         "tls-san": ["192.0.2.11", "192.0.2.12", "192.0.2.13", "api.eu-core.example"],
         "disable": ["traefik", "servicelb"],
+        "agent-token-file": "/etc/rancher/k3s/agent-token",
+        "secrets-encryption": True,
+        "etcd-snapshot-schedule-cron": "0 */12 * * *",
+        "etcd-snapshot-retention": 5,
     }
     assert "server:" not in text and "token:" not in text
 
@@ -69,7 +73,7 @@ def test_agent_gets_only_agent_settings():
         k3s_kubelet_args=["max-pods=200", "node-labels=edge=true"],
     )[1]
     assert config == {
-        "token-file": "/etc/rancher/k3s/cluster-token",
+        "token-file": "/etc/rancher/k3s/agent-token",
         "node-ip": "192.0.2.21",
         "server": "https://api.eu-core.example:7443",
         "kubelet-arg": ["max-pods=200", "node-labels=edge=true"],
@@ -140,3 +144,73 @@ def test_the_role_renders_what_the_preview_renders():
 def test_the_role_passes_exactly_the_renderer_inputs():
     variables = tpl("k3s", "{{ _k3s_config_inputs }}", PLAN, {"k3s_node_ip": "192.0.2.11"})
     assert sorted(variables) == sorted(bootstrap_files.K3S_KEYS)
+
+
+# Issue 14 #5 and #9: the agent token, node labels and taints, secrets encryption, etcd
+# snapshots (k3s server/agent flags of v1.35: docs.k3s.io/cli/server and /cli/agent list
+# agent-token-file, node-label, node-taint, secrets-encryption, etcd-snapshot-schedule-cron,
+# etcd-snapshot-retention and etcd-s3-*), and fail-cgroupv1 (kubelet flag; Kubernetes 1.35
+# refuses cgroup v1 unless it is false, KEP-5573).
+def test_servers_name_the_agent_token_and_agents_join_with_it():
+    server = render(k3s_node_role="server", k3s_node_ip="192.0.2.12")[1]
+    agent = render(k3s_node_role="agent", k3s_node_ip="192.0.2.21")[1]
+    assert server["token-file"] == bootstrap_files.K3S_TOKEN_PATH
+    assert server["agent-token-file"] == agent["token-file"] == bootstrap_files.K3S_AGENT_TOKEN_PATH
+    assert "agent-token-file" not in agent
+
+
+def test_node_labels_and_taints_of_cluster_and_host():
+    config = render(
+        k3s_node_role="agent",
+        k3s_node_ip="192.0.2.21",
+        k3s_cluster_node_labels={"topology.kubernetes.io/region": "eu-west", "site": "core"},
+        k3s_node_labels={"site": "edge-7"},
+        k3s_cluster_node_taints=["dedicated=edge:NoSchedule"],
+        k3s_node_taints=["gpu=true:NoExecute"],
+    )[1]
+    assert config["node-label"] == ["site=edge-7", "topology.kubernetes.io/region=eu-west"]
+    assert config["node-taint"] == ["dedicated=edge:NoSchedule", "gpu=true:NoExecute"]
+
+
+def test_secrets_encryption_can_be_turned_off_and_s3_snapshots_on():
+    config = render(
+        k3s_node_role="server",
+        k3s_cluster_init=True,
+        k3s_node_ip="192.0.2.11",
+        k3s_secrets_encryption=False,
+        k3s_etcd_snapshot_retention=10,
+        k3s_etcd_s3={"bucket": "snaps", "folder": "eu-core"},
+    )[1]
+    assert "secrets-encryption" not in config
+    assert config["etcd-snapshot-retention"] == 10
+    assert (config["etcd-s3"], config["etcd-s3-bucket"], config["etcd-s3-folder"]) == (
+        True,
+        "snaps",
+        "eu-core",
+    )
+
+
+def test_agents_get_no_server_only_keys():
+    config = render(k3s_node_role="agent", k3s_node_ip="192.0.2.21", k3s_etcd_s3={"bucket": "b"})[1]
+    assert not [key for key in config if key.startswith(("etcd-", "secrets-", "agent-token"))]
+
+
+def test_allowing_cgroup_v1_adds_the_kubelet_argument_once():
+    config = render(
+        k3s_node_role="agent",
+        k3s_node_ip="192.0.2.21",
+        k3s_allow_cgroup_v1=True,
+        k3s_kubelet_args=["max-pods=150", "fail-cgroupv1=false"],
+    )[1]
+    assert config["kubelet-arg"] == ["max-pods=150", "fail-cgroupv1=false"]
+    assert "kubelet-arg" not in render(k3s_node_role="agent", k3s_node_ip="192.0.2.21")[1]
+
+
+def test_a_bad_label_stops_the_render_naming_host_knob_and_value():
+    with pytest.raises(Exception, match="k3s config.yaml of eu-core-1: k3s_node_labels: .*'a b'"):
+        render(k3s_node_role="agent", k3s_node_ip="192.0.2.21", k3s_node_labels={"a b": "x"})
+
+
+def test_the_role_paths_match_the_renderer():
+    paths = tpl("k3s", "{{ [_k3s_token_path, _k3s_agent_token_path] }}", PLAN)
+    assert paths == [bootstrap_files.K3S_TOKEN_PATH, bootstrap_files.K3S_AGENT_TOKEN_PATH]

@@ -89,6 +89,8 @@ def test_k3s_init_server_gets_every_variable_from_the_plan(plan, tmp_path):
         "k3s_cluster_dns": cluster(plan, "eu-core")["cluster_dns"],
         "k3s_tls_sans": ["192.0.2.11", "192.0.2.12"],
         "k3s_token_file": str(tmp_path / "eu-core" / "k3s-token"),
+        "k3s_agent_token_file": str(tmp_path / "eu-core" / "k3s-agent-token"),
+        "k3s_init_host": "eu-core-1",
         "k3s_output_dir": str(tmp_path),
     }
 
