@@ -66,7 +66,7 @@ def _etcd_member_ids(listing, node_name, node_ips=None):
         raise AnsibleFilterError("etcd_member_ids: node_ips must be a list, got %r" % (node_ips,))
     try:
         return etcd_member_ids(listing, node_name, [str(ip) for ip in node_ips])
-    except (RollingError, KeyError, TypeError, ValueError) as exc:
+    except RollingError as exc:
         raise AnsibleFilterError("etcd_member_ids: %s" % exc)
 
 

@@ -384,7 +384,9 @@ def etcd_member_ids(listing, node_name, node_ips=()):
         raise RollingError("the member list is not `etcdctl member list -w json` output")
     ips = set(_first_ip(ip) for ip in node_ips if ip)
     ids = []
-    for member in listing.get("members", []):
+    for index, member in enumerate(listing.get("members", [])):
+        if not isinstance(member, Mapping) or not str(member.get("ID", "")).isdigit():
+            raise RollingError("member #%d has no numeric ID: %r" % (index, member))
         name = str(member.get("name", ""))
         hosts = set(
             str(url).split("//", 1)[-1].rsplit(":", 1)[0].strip("[]")

@@ -206,35 +206,15 @@ def test_etcd_member_ids_by_name_or_peer_address():
         etcd_member_ids([], "c2")
 
 
-def test_the_filters_wrap_errors(plan):
+def test_the_removal_queue_filter_returns_steps(plan):
     from ansible.errors import AnsibleFilterError
 
-    from ansible_collections.edgemesh.cluster_mesh.plugins.filter.etcd_member_ids import (
-        FilterModule as Members,
-    )
-    from ansible_collections.edgemesh.cluster_mesh.plugins.filter.removal_check import (
-        FilterModule as Check,
-    )
     from ansible_collections.edgemesh.cluster_mesh.plugins.filter.removal_queue import (
         FilterModule as Queue,
     )
 
     queue = Queue().filters()["removal_queue"]
-    check = Check().filters()["removal_check"]
-    members = Members().filters()["etcd_member_ids"]
     assert queue(plan, "w1", INVENTORY, inputs(), steps=True)[0]["peer"] == "c1"
     assert queue(plan, "w1", INVENTORY, inputs()) == ["w1"]
     with pytest.raises(AnsibleFilterError, match="^removal_queue: steps must be true or false"):
         queue(plan, "w1", INVENTORY, inputs(), steps="yes")
-    assert check({"items": []}, "c2", "kubeadm")["present"] is False
-    with pytest.raises(AnsibleFilterError, match="^removal_check: node_name must be a Node name"):
-        check({"items": []}, "", "kubeadm")
-    with pytest.raises(AnsibleFilterError, match="^removal_check: distribution 'x'"):
-        check({"items": []}, "c2", "x")
-    assert members(LISTING, "c2", ["198.51.100.2"]) == ["deadbeef"]
-    with pytest.raises(AnsibleFilterError, match="^etcd_member_ids: node_ips must be a list"):
-        members(LISTING, "c2", "198.51.100.2")
-    with pytest.raises(AnsibleFilterError, match="^etcd_member_ids: node_name must be a Node"):
-        members(LISTING, None)
-    with pytest.raises(AnsibleFilterError, match="^etcd_member_ids: the member list is not"):
-        members("text", "c2")
