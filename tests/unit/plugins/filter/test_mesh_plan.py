@@ -34,9 +34,9 @@ def test_registered_name():
 
 
 def test_returns_plan_state_and_state_text():
-    result = mesh_plan(CLUSTERS, {"edgemesh_cilium_version": "1.20.1"})
+    result = mesh_plan(CLUSTERS, {"edgemesh_cilium_version": "1.20.0"})
     assert sorted(result) == ["plan", "state", "state_json"]
-    assert result["plan"]["mesh"]["cilium_version"] == "1.20.1"
+    assert result["plan"]["mesh"]["cilium_version"] == "1.20.0"
     assert json.loads(result["state_json"]) == result["state"]
     assert result["state_json"] == json.dumps(result["state"], sort_keys=True, indent=2) + "\n"
 
