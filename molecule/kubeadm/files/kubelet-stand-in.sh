@@ -5,7 +5,7 @@
 set -eu
 state=/var/lib/kubeadm-stand-in
 if [ "${1:-}" = --version ]; then
-  echo "Kubernetes v$(cat "$state/version" 2>/dev/null || echo 1.33.5)"
+  echo "Kubernetes v$(cat "$state/version" 2>/dev/null || echo 1.36.1)"
   exit 0
 fi
 mkdir -p "$state"

@@ -233,7 +233,7 @@ def test_the_key_is_made_on_the_control_node_0600_and_never_logged():
     make = [t for t in tasks if "ansible.builtin.shell" in t][0]
     assert make["delegate_to"] == "localhost" and make["no_log"] is True
     assert "umask 077" in make["ansible.builtin.shell"]["cmd"]
-    assert "head -c 32 /dev/urandom | base64" in make["ansible.builtin.shell"]["cmd"]
+    assert "base64.b64encode(os.urandom(32))" in make["ansible.builtin.shell"]["cmd"]
     write = [t for t in tasks if "ansible.builtin.copy" in t][0]
     assert write["no_log"] is True and write["ansible.builtin.copy"]["mode"] == "0600"
 
