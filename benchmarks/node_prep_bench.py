@@ -15,7 +15,8 @@ Each cycle boots fresh Debian 12 systemd test hosts with the Molecule helpers
 and as many for node_prep. node_prep's hosts get the ready kernel config of
 molecule/node_prep/prepare.yml and the role variables of molecule/node_prep/molecule.yml
 (the containers share this machine's kernel). Then, for each role, three timed
-``ansible-playbook`` runs: first run, re-run, ``--check``; prereq as k3s-ansible runs it
+``ansible-playbook`` runs: first run, re-run, ``--check`` (interleaved: both roles'
+first runs, then both re-runs, then both checks); prereq as k3s-ansible runs it
 (``gather_facts: true``), node_prep as playbooks/prepare.yml does (``gather_facts:
 false``). Both use one ansible.cfg. The hosts are destroyed after every cycle.
 
@@ -172,8 +173,10 @@ def cycle(work, number, results):
         playbook(work, [os.path.join(hosts_dir, "create.yml")] + extra, "create-%d.log" % number)
         prepare = os.path.join(ROOT, "molecule", "node_prep", "prepare.yml")
         playbook(work, [prepare], "prepare-%d.log" % number)
-        for role in ("prereq", "node_prep"):
-            for run in RUNS:
+        # Interleaved (prereq first, node_prep first, prereq re-run, ...) so that both
+        # roles meet the same load of the machine.
+        for run in RUNS:
+            for role in ("prereq", "node_prep"):
                 args = [role + ".yml"] + (["--check"] if run == "check" else [])
                 elapsed, changed = playbook(work, args, "%s-%s-%d.log" % (role, run, number))
                 results[(role, run)].append(elapsed)
