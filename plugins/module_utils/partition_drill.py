@@ -145,6 +145,26 @@ def cut_script(peers, devices=()):
     return "\n".join(lines) + "\n"
 
 
+def devices_of(addresses_json, wanted):
+    """The devices of ``ip -j address`` output that carry every address of ``wanted``."""
+    wanted = sort_addresses(wanted)
+    owner = {}
+    for link in addresses_json or []:
+        for info in link.get("addr_info") or []:
+            try:
+                local = str(ipaddress.ip_address(info.get("local")))
+            except ValueError:
+                continue
+            owner.setdefault(local, link.get("ifname"))
+    missing = [a for a in wanted if a not in owner]
+    if missing:
+        raise DrillError(
+            "no network device of this node carries %s (its addresses: %s)"
+            % (", ".join(missing), ", ".join(sorted(owner)) or "none")
+        )
+    return sorted(set(_device(owner[a]) for a in wanted))
+
+
 def heal_script():
     """The nft script that removes the drill's tables, present or not (one transaction)."""
     lines = []

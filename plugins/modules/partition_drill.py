@@ -39,6 +39,13 @@ options:
     type: list
     elements: str
     default: []
+  node_addresses:
+    description:
+      - The node's own addresses; the devices that carry them (C(ip -j address)) are added
+        to O(devices). An address no device carries is an error.
+    type: list
+    elements: str
+    default: []
   heal_after:
     description: Seconds after which the timer removes the rules (required with O(state=present)).
     type: int
@@ -84,6 +91,11 @@ peers:
   returned: always
   type: list
   elements: str
+devices:
+  description: The devices whose egress hook drops the traffic too.
+  returned: with O(state=present)
+  type: list
+  elements: str
 heal_unit:
   description: The transient systemd unit that heals the node.
   returned: always
@@ -91,6 +103,7 @@ heal_unit:
   sample: edgemesh-drill-heal
 """
 
+import json
 import os
 
 from ansible.module_utils.basic import AnsibleModule
@@ -125,6 +138,16 @@ class Drill(object):
         if check and rc != 0:
             self.module.fail_json(msg="%s failed (rc %d): %s" % (" ".join(argv), rc, err.strip()))
         return rc, out
+
+    def devices_of(self, params):
+        """The devices carrying the node addresses, from `ip -j address`."""
+        ip = self.module.get_bin_path("ip", required=True)
+        _rc, out = self.run([ip, "-j", "address"])
+        try:
+            found = partition_drill.devices_of(json.loads(out), params["node_addresses"])
+        except (ValueError, partition_drill.DrillError) as exc:
+            self.module.fail_json(msg="partition_drill: %s" % exc)
+        return set(found)
 
     def tables(self):
         """The drill's tables present now."""
@@ -199,6 +222,7 @@ def main():
             state=dict(type="str", choices=["present", "absent"], default="present"),
             peers=dict(type="list", elements="str", default=[]),
             devices=dict(type="list", elements="str", default=[]),
+            node_addresses=dict(type="list", elements="str", default=[]),
             heal_after=dict(type="int"),
             state_dir=dict(type="path", default="/run/edgemesh-drill"),
         ),
@@ -219,6 +243,10 @@ def main():
         module.fail_json(msg="partition_drill: %s" % exc, **result)
     drill = Drill(module)
     if params["state"] == "present":
+        if params["node_addresses"]:
+            params["devices"] = sorted(set(params["devices"]) | drill.devices_of(params))
+            script = partition_drill.cut_script(params["peers"], params["devices"])
+        result["devices"] = params["devices"]
         changed = drill.present(script, params["heal_after"])
     else:
         changed = drill.absent()

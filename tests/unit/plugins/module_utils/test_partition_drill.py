@@ -171,3 +171,13 @@ def test_real_nft_drops_traffic_to_a_cut_peer(tmp_path):
     assert proc.stdout.split() == ["before=ok", "cut=dropped", "other=ok", "healed=ok"], (
         proc.stdout + proc.stderr
     )
+
+
+@pytest.mark.skipif(not shutil.which("ip"), reason="iproute2 not installed")
+def test_devices_of_reads_real_ip_json_output():
+    import json
+
+    links = json.loads(subprocess.run(["ip", "-j", "address"], capture_output=True).stdout)
+    assert drill.devices_of(links, ["127.0.0.1", "::1"]) == ["lo"]
+    with pytest.raises(drill.DrillError, match="no network device of this node carries 192.0.2.99"):
+        drill.devices_of(links, ["192.0.2.99"])
