@@ -27,7 +27,8 @@ options:
       - The registered results, keyed C(workloads) (the looped C(k8s_info) of DaemonSet
         C(cilium), Deployments C(cilium-operator) and C(clustermesh-apiserver), in that
         order), C(agents) (C(k8s_info) of the running agent pods), C(status) (C(k8s_exec) of
-        C(cilium-dbg status)) and C(local_services) (the looped C(k8s_info) of EndpointSlices,
+        C(cilium-dbg status) in one agent, or the loop of it over every running agent, each
+        item the agent's pod name) and C(local_services) (the looped C(k8s_info) of EndpointSlices,
         one item per service with C(name) and C(namespace)).
     type: dict
     required: true
@@ -43,6 +44,19 @@ options:
     description: Require the line C(KubeProxyReplacement) to say C(True).
     type: bool
     default: true
+  peers:
+    description:
+      - The plan's peers. Remote clusters an agent lists as not ready are named in the
+        C(clustermesh) detail with their kvstore line; with every remote listed
+        (C(cilium-dbg status --all-clusters)), a peer not listed is named as not connected
+        and a listed cluster that is not a peer as not in the plan.
+    type: list
+    elements: str
+    default: []
+  waited:
+    description: Seconds the role waited before evaluating; said in every failed cell (V(0) says nothing).
+    type: int
+    default: 0
 """
 
 EXAMPLES = r"""
@@ -85,8 +99,20 @@ def _flag(value, name):
 
 
 def verify_checks(
-    registered, expected_remotes, expect_encryption=True, expect_kube_proxy_replacement=True
+    registered,
+    expected_remotes,
+    expect_encryption=True,
+    expect_kube_proxy_replacement=True,
+    peers=None,
+    waited=0,
 ):
+    peers = [] if peers is None else peers
+    if not isinstance(peers, list) or not all(isinstance(p, str) for p in peers):
+        raise AnsibleFilterError("verify_checks: peers is %r; allowed: cluster names" % (peers,))
+    if isinstance(waited, bool) or not isinstance(waited, int) or waited < 0:
+        raise AnsibleFilterError(
+            "verify_checks: waited is %r; allowed: seconds, 0 or more" % (waited,)
+        )
     if isinstance(expected_remotes, bool) or not isinstance(expected_remotes, int):
         raise AnsibleFilterError(
             "verify_checks: expected_remotes is %r; allowed: a number of clusters, 0 or more"
@@ -102,6 +128,8 @@ def verify_checks(
         kube_proxy_replacement=_flag(
             expect_kube_proxy_replacement, "expect_kube_proxy_replacement"
         ),
+        peers=tuple(peers),
+        waited=waited,
     )
     try:
         return checks_from_registered(registered, expectations)

@@ -45,6 +45,11 @@ API_FAILED = "API call failed (unreachable or forbidden)"
 _CLUSTERMESH = re.compile(r"^[ \t]*ClusterMesh:[ \t]+(\d+)/(\d+) remote clusters ready", re.M)
 _ENCRYPTION = re.compile(r"^[ \t]*Encryption:[ \t]+(\S+)", re.M)
 _KUBE_PROXY_REPLACEMENT = re.compile(r"^[ \t]*KubeProxyReplacement:[ \t]+(\S+)", re.M)
+# One remote cluster under the ClusterMesh line (FormatStatusResponseRemoteClusters):
+# "   <name>: ready|not ready, <n> nodes, ..." then "   └  <kvstore status>" lines.
+_REMOTE = re.compile(r"^[ \t]+([^\s:]+): (ready|not ready), \d+ nodes,")
+_REMOTE_DETAIL = re.compile(r"^[ \t]+\u2514[ \t]+(.*\S)")
+DETAIL_MAX = 160
 
 
 class StatusInputError(ValueError):
@@ -78,6 +83,31 @@ def parse_status(text):
         encryption=encryption.group(1) if encryption else "",
         kube_proxy_replacement=kpr.group(1) if kpr else "",
     )
+
+
+@dataclass(frozen=True)
+class RemoteCluster:
+    """One remote cluster as an agent lists it (all of them with ``--all-clusters``)."""
+
+    name: str
+    ready: bool
+    detail: str = ""  # the first line under it: the state of the connection to its kvstore
+
+
+def parse_remotes(text):
+    """``cilium-dbg status [--all-clusters]`` output -> tuple of RemoteCluster, in order."""
+    if not isinstance(text, str):
+        raise StatusInputError("cilium-dbg status output is %r; allowed: text" % (text,))
+    lines = text.splitlines()
+    remotes = []
+    for index, line in enumerate(lines):
+        match = _REMOTE.match(line)
+        if not match:
+            continue
+        following = _REMOTE_DETAIL.match(lines[index + 1]) if index + 1 < len(lines) else None
+        detail = following.group(1)[:DETAIL_MAX] if following else ""
+        remotes.append(RemoteCluster(match.group(1), match.group(2) == "ready", detail))
+    return tuple(remotes)
 
 
 @dataclass(frozen=True)
@@ -127,6 +157,16 @@ class Expectations:
     remote_clusters: int
     encryption: bool = True
     kube_proxy_replacement: bool = True
+    peers: Tuple[str, ...] = ()  # the plan's peers: names what is missing or not ready
+    waited: int = 0  # seconds the role waited (verify_wait_timeout); said in failed cells
+
+
+@dataclass(frozen=True)
+class AgentAnswer:
+    """One agent's ``cilium-dbg status`` (text empty: the exec failed)."""
+
+    agent: str
+    text: str
 
 
 @dataclass(frozen=True)
@@ -137,8 +177,12 @@ class Registered:
     operator: Lookup
     clustermesh_apiserver: Lookup
     agents: Lookup
-    status_text: str
+    statuses: Tuple[AgentAnswer, ...]
     local_services: Tuple[LocalService, ...]
+
+    @property
+    def status_text(self):
+        return self.statuses[0].text if self.statuses else ""
 
     @property
     def agent_name(self):
@@ -154,17 +198,15 @@ class Registered:
                 "unknown key %s; allowed: workloads, agents, status, local_services" % unknown[0]
             )
         workloads = _loop_results(registered.get("workloads"), "workloads")
-        status = registered.get("status") or {}
-        if not isinstance(status, dict):
-            raise StatusInputError("status: %r is not a registered k8s_exec result" % (status,))
+        agents = Lookup.from_result(registered.get("agents"), "agents")
         return cls(
             daemonset=Lookup.from_result(_nth(workloads, 0), "workloads[0] (DaemonSet cilium)"),
             operator=Lookup.from_result(_nth(workloads, 1), "workloads[1] (cilium-operator)"),
             clustermesh_apiserver=Lookup.from_result(
                 _nth(workloads, 2), "workloads[2] (clustermesh-apiserver)"
             ),
-            agents=Lookup.from_result(registered.get("agents"), "agents"),
-            status_text=str(status.get("stdout") or ""),
+            agents=agents,
+            statuses=_answers(registered.get("status"), agents),
             local_services=tuple(
                 _local_service(result, i)
                 for i, result in enumerate(
@@ -184,6 +226,26 @@ def _loop_results(value, where):
             % (where, value)
         )
     return results
+
+
+def _answers(status, agents):
+    """One k8s_exec result, or the loop of them over the agents -> AgentAnswers."""
+    status = status or {}
+    if not isinstance(status, dict):
+        raise StatusInputError("status: %r is not a registered k8s_exec result" % (status,))
+    first = str((agents.first.get("metadata") or {}).get("name", "?"))
+    if "results" not in status:
+        return (AgentAnswer(first, str(status.get("stdout") or "")),)
+    answers = []
+    for index, result in enumerate(_loop_results(status, "status")):
+        if not isinstance(result, dict):
+            raise StatusInputError(
+                "status[%d]: %r is not a registered k8s_exec result" % (index, result)
+            )
+        agent = result.get("item", first)
+        agent = agent.get("metadata", {}).get("name", "?") if isinstance(agent, dict) else agent
+        answers.append(AgentAnswer(str(agent), str(result.get("stdout") or "")))
+    return tuple(answers)
 
 
 def _nth(items, index):
@@ -225,27 +287,48 @@ def _deployment_check(lookup):
     return _cell(have == want, "%s/%s ready" % (have, want))
 
 
-def _no_status_detail(registered):
+def _no_status_detail(registered, agent):
     if registered.agents.resources:
-        why = "exec in %s failed" % registered.agent_name
+        why = "exec in %s failed" % agent
     else:
         why = "no running agent" if registered.agents.answered else "API call failed"
     return "no cilium-dbg status: " + why
 
 
-def _status_checks(registered, expect):
-    """The three cells read from cilium-dbg status."""
-    status = parse_status(registered.status_text)
-    missing = _no_status_detail(registered) if not registered.status_text else None
+def remote_problems(remotes, total, peers):
+    """What is wrong with the listed remote clusters, one phrase each.
+
+    Not-ready remotes are named with their kvstore line; when the agent listed every remote
+    (``--all-clusters``: as many as its total) and ``peers`` is given, peers it does not
+    list are missing and listed clusters that are not peers are not in the plan.
+    """
+    problems = [
+        "%s not ready%s" % (r.name, " (%s)" % r.detail if r.detail else "")
+        for r in remotes
+        if not r.ready
+    ]
+    if peers and remotes and len(remotes) == total:
+        listed = set(r.name for r in remotes)
+        problems.extend("%s not connected" % name for name in sorted(set(peers) - listed))
+        problems.extend("%s not in the plan" % name for name in sorted(listed - set(peers)))
+    return problems
+
+
+def _mesh_cell(text, expect, missing):
+    status = parse_status(text)
+    if not status.has_clustermesh:
+        return _cell(False, missing or "no ClusterMesh line")
+    ready, total = status.remote_clusters_ready, status.remote_clusters_total
     want = expect.remote_clusters
-    if status.has_clustermesh:
-        ready, total = status.remote_clusters_ready, status.remote_clusters_total
-        mesh = _cell(
-            ready == want and total == want,
-            "%d/%d remote ready, want %d/%d" % (ready, total, want, want),
-        )
-    else:
-        mesh = _cell(False, missing or "no ClusterMesh line")
+    problems = remote_problems(parse_remotes(text), total, expect.peers)
+    detail = "; ".join(["%d/%d remote ready, want %d/%d" % (ready, total, want, want)] + problems)
+    return _cell(ready == want and total == want and not problems, detail)
+
+
+def agent_checks(answer, expect, missing=None):
+    """The three cells one agent's cilium-dbg status gives (missing: why there is none)."""
+    status = parse_status(answer.text)
+    missing = (missing or "no cilium-dbg status") if not answer.text else None
     encryption = _cell(
         status.encryption.lower() == "wireguard" if expect.encryption else True,
         status.encryption or missing or "no Encryption line",
@@ -254,7 +337,36 @@ def _status_checks(registered, expect):
         status.kube_proxy_replacement == "True" if expect.kube_proxy_replacement else True,
         status.kube_proxy_replacement or missing or "no KubeProxyReplacement line",
     )
-    return {"clustermesh": mesh, "encryption": encryption, "kube-proxy-replacement": kpr}
+    return {
+        "clustermesh": _mesh_cell(answer.text, expect, missing),
+        "encryption": encryption,
+        "kube-proxy-replacement": kpr,
+    }
+
+
+def _merge(cells, agents):
+    """One cell over every agent: one agent's detail, or each failing agent named."""
+    if len(cells) == 1:
+        return cells[0]
+    bad = ["%s: %s" % (a, c["detail"]) for a, c in zip(agents, cells) if not c["ok"]]
+    if not bad:
+        return _cell(True, "%s (all %d agents)" % (cells[0]["detail"], len(cells)))
+    shown = bad[:3] + (["and %d more agents" % (len(bad) - 3)] if len(bad) > 3 else [])
+    return _cell(False, "%d/%d agents: %s" % (len(bad), len(cells), "; ".join(shown)))
+
+
+def _status_checks(registered, expect):
+    """The three cells read from cilium-dbg status, over every agent asked."""
+    answers = registered.statuses or (AgentAnswer(registered.agent_name, ""),)
+    per_agent = [
+        agent_checks(answer, expect, _no_status_detail(registered, answer.agent))
+        for answer in answers
+    ]
+    agents = [answer.agent for answer in answers]
+    return {
+        check: _merge([cells[check] for cells in per_agent], agents)
+        for check in ("clustermesh", "encryption", "kube-proxy-replacement")
+    }
 
 
 def _local_affinity_check(services):
@@ -277,7 +389,54 @@ def evaluate(registered, expect):
     }
     checks.update(_status_checks(registered, expect))
     checks["local-affinity"] = _local_affinity_check(registered.local_services)
+    if expect.waited:
+        for cell in checks.values():
+            if not cell["ok"]:
+                cell["detail"] += " (still so after waiting %d s)" % expect.waited
     return checks
+
+
+WAITS = ("workload", "agents", "status", "endpoints")
+
+
+def ready(what, result, expect):
+    """Whether one answer a wait task registered shows what it waits for (``until``).
+
+    ``what``: ``workload`` (k8s_info of the DaemonSet or a Deployment, read by the object's
+    ``kind``), ``agents`` (k8s_info of the running agent pods), ``status`` (k8s_exec of
+    ``cilium-dbg status`` in one agent) or ``endpoints`` (k8s_info of a service's
+    EndpointSlices). A failed call is not ready; the wait tries again.
+    """
+    if what not in WAITS:
+        raise StatusInputError("wait %r is unknown; allowed: %s" % (what, ", ".join(WAITS)))
+    if not isinstance(result, dict):
+        raise StatusInputError("%s: %r is not a registered result" % (what, result))
+    if what == "status":
+        cells = agent_checks(AgentAnswer("?", str(result.get("stdout") or "")), expect)
+        return all(cell["ok"] for cell in cells.values())
+    lookup = Lookup.from_result(result, what)
+    if what == "agents":
+        return bool(lookup.resources)
+    if what == "endpoints":
+        return LocalService("", "", lookup).has_ready_endpoint()
+    if not lookup.resources:
+        return False
+    kind = lookup.first.get("kind")
+    if kind not in ("DaemonSet", "Deployment"):
+        raise StatusInputError("workload: kind %r; allowed: DaemonSet, Deployment" % (kind,))
+    check = _daemonset_check if kind == "DaemonSet" else _deployment_check
+    return check(lookup)["ok"]
+
+
+def retries_left(started, now, timeout, delay):
+    """Retries an ``until`` task may still make so that the whole wait ends by
+    ``started + timeout`` (seconds; 0 = one try, no wait)."""
+    for name, value in (("started", started), ("now", now), ("timeout", timeout)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise StatusInputError("%s is %r; allowed: seconds, 0 or more" % (name, value))
+    if isinstance(delay, bool) or not isinstance(delay, (int, float)) or delay <= 0:
+        raise StatusInputError("delay is %r; allowed: seconds, more than 0" % (delay,))
+    return max(0, int((started + timeout - now) // delay))
 
 
 def checks_from_registered(registered, expectations):

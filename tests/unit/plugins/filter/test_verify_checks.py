@@ -65,3 +65,15 @@ def test_flags_and_remotes_reach_the_checks():
 def test_bad_arguments_raise_filter_errors(args, message):
     with pytest.raises(AnsibleFilterError, match="^" + message):
         verify_checks(*args)
+
+
+def test_peers_and_waited_reach_the_checks():
+    cells = verify_checks(REGISTERED, 2, peers=["k8s-c2", "us-core"], waited=30)
+    assert cells["clustermesh"] == {
+        "ok": False,
+        "detail": "1/1 remote ready, want 2/2; us-core not connected (still so after waiting 30 s)",
+    }
+    with pytest.raises(AnsibleFilterError, match="^verify_checks: peers is 'x'; allowed"):
+        verify_checks(REGISTERED, 1, peers="x")
+    with pytest.raises(AnsibleFilterError, match="^verify_checks: waited is -1; allowed"):
+        verify_checks(REGISTERED, 1, waited=-1)

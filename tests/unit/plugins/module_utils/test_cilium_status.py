@@ -21,10 +21,15 @@ from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils.cilium_statu
     CHECKS,
     AgentStatus,
     Expectations,
+    RemoteCluster,
     StatusInputError,
     checks_from_registered,
+    parse_remotes,
     parse_status,
+    ready,
+    remote_problems,
     report,
+    retries_left,
 )
 
 FIXTURES = pathlib.Path(__file__).resolve().parents[3] / "fixtures" / "cilium-status"
@@ -293,3 +298,167 @@ def test_report_dry_run_and_short_names():
     assert result["table"][1] == "a       |" + "".join(" %s |" % "-".ljust(len(c)) for c in CHECKS)
     assert result["failures"] == []
     assert report([], []) == {"table": [result["table"][0]], "failures": []}
+
+
+# --- issue 15 #5: the waits and naming what is still not ready ---------------------------
+# printer format (FormatStatusResponseRemoteClusters, pkg/client/client.go): one line per
+# remote cluster "   <name>: ready|not ready, <n> nodes, ...", then "   └  <status>" lines;
+# without --all-clusters only the clusters that are not ready are listed. The status text
+# of the not-ready cluster follows the documentation sample's etcd line.
+REMOTE_DOWN = (
+    "   us-core: not ready, 0 nodes, 0 endpoints, 0 identities, 0 services,"
+    " 4 reconnections (last: 7s ago)\n"
+    "   \u2514  etcd: 0/1 connected, leases=0, lock lease-ID=0, has-quorum=false:"
+    " https://us-core.mesh.cilium.io:2379 - context deadline exceeded\n"
+)
+TWO_REMOTES_ONE_DOWN = (
+    KPR_DOCS + WIREGUARD_DOCS + MESH_DOCS.replace("1/1 remote", "1/2 remote") + REMOTE_DOWN
+)
+PEERS = ("k8s-c2", "us-core")
+
+
+def test_parse_remotes_reads_every_listed_cluster():
+    (c2,) = parse_remotes(MESH_DOCS)
+    assert c2 == RemoteCluster("k8s-c2", True, c2.detail)
+    assert c2.detail.startswith("etcd: 1/1 connected, leases=0")
+    c2, down = parse_remotes(TWO_REMOTES_ONE_DOWN)
+    assert (down.name, down.ready) == ("us-core", False)
+    assert down.detail.endswith("context deadline exceeded")
+    assert parse_remotes(AGENT_1_19) == () and parse_remotes("") == ()
+    with pytest.raises(StatusInputError):
+        parse_remotes(None)
+
+
+def test_clustermesh_names_the_remote_that_is_not_ready():
+    cell = checks(TWO_REMOTES_ONE_DOWN, remotes=2)["clustermesh"]
+    assert cell["ok"] is False
+    assert cell["detail"].startswith(
+        "1/2 remote ready, want 2/2; us-core not ready (etcd: 0/1 connected"
+    )
+
+
+def test_clustermesh_names_missing_and_unknown_peers():
+    # the agent lists every remote (--all-clusters): k8s-c2 only, the plan wants us-core too
+    expect = Expectations(2, peers=PEERS)
+    cell = checks_from_registered(registered(HEALTHY), expect)["clustermesh"]
+    assert cell == {
+        "ok": False,
+        "detail": "1/1 remote ready, want 2/2; us-core not connected",
+    }
+    cell = checks_from_registered(registered(HEALTHY), Expectations(1, peers=("eu-edge-1",)))
+    assert cell["clustermesh"] == {
+        "ok": False,
+        "detail": "1/1 remote ready, want 1/1; eu-edge-1 not connected; k8s-c2 not in the plan",
+    }
+    # all listed and all peers: healthy
+    ok = checks_from_registered(registered(HEALTHY), Expectations(1, peers=("k8s-c2",)))
+    assert ok["clustermesh"] == {"ok": True, "detail": "1/1 remote ready, want 1/1"}
+
+
+def test_remote_problems_only_claims_missing_when_all_are_listed():
+    down = parse_remotes(REMOTE_DOWN)
+    # not-ready-only listing (1 of 2): k8s-c2 is not listed but may well be ready
+    assert remote_problems(down, 2, PEERS) == [
+        "us-core not ready (%s)" % down[0].detail,
+    ]
+    assert remote_problems((), 2, PEERS) == []
+
+
+def looped_status(*texts):
+    return {
+        "results": [
+            {"item": "cilium-%d" % i, "stdout": text, "failed": not text}
+            for i, text in enumerate(texts)
+        ]
+    }
+
+
+def test_every_agent_is_asked_and_failing_agents_are_named():
+    data = registered("")
+    data["status"] = looped_status(HEALTHY, TWO_REMOTES_ONE_DOWN, "")
+    cells = checks_from_registered(data, Expectations(1))
+    assert cells["clustermesh"]["ok"] is False
+    detail = cells["clustermesh"]["detail"]
+    assert detail.startswith("2/3 agents: cilium-1: 1/2 remote ready, want 1/1; us-core not")
+    assert detail.endswith("cilium-2: no cilium-dbg status: exec in cilium-2 failed")
+    assert cells["encryption"] == {
+        "ok": False,
+        "detail": "1/3 agents: cilium-2: no cilium-dbg status: exec in cilium-2 failed",
+    }
+    data["status"] = looped_status(HEALTHY, HEALTHY)
+    assert checks_from_registered(data, Expectations(1))["clustermesh"] == {
+        "ok": True,
+        "detail": "1/1 remote ready, want 1/1 (all 2 agents)",
+    }
+
+
+def test_many_failing_agents_are_summed_up():
+    data = registered("")
+    data["status"] = looped_status(*([MESH_1_19_PARTIAL] * 5))
+    detail = checks_from_registered(data, Expectations(2))["clustermesh"]["detail"]
+    assert detail.startswith("5/5 agents: cilium-0: 1/2 remote ready, want 2/2; cilium-1")
+    assert detail.endswith("; and 2 more agents")
+
+
+def test_no_agent_to_ask_in_a_loop():
+    data = registered("", agents={"api_found": True, "resources": []})
+    data["status"] = {"results": [], "skipped": True}
+    assert checks_from_registered(data, Expectations(1))["clustermesh"] == {
+        "ok": False,
+        "detail": "no cilium-dbg status: no running agent",
+    }
+    data["status"] = {"results": ["x"]}
+    with pytest.raises(StatusInputError, match=r"status\[0\]: 'x' is not a registered"):
+        checks_from_registered(data, Expectations(1))
+
+
+def test_failed_cells_say_how_long_the_role_waited():
+    cells = checks_from_registered(registered(HEALTHY, ds_ready=2), Expectations(1, waited=300))
+    assert cells["agents"] == {"ok": False, "detail": "2/3 ready (still so after waiting 300 s)"}
+    assert cells["encryption"] == {"ok": True, "detail": "Wireguard"}
+
+
+def test_ready_decides_each_wait():
+    expect = Expectations(1)
+    ds = {"api_found": True, "resources": [{"kind": "DaemonSet", "status": {}}]}
+    ds["resources"][0]["status"] = {"desiredNumberScheduled": 3, "numberReady": 3}
+    assert ready("workload", ds, expect) is True
+    ds["resources"][0]["status"]["numberReady"] = 2
+    assert ready("workload", ds, expect) is False
+    deploy = deployment(2, 1)
+    deploy["resources"][0]["kind"] = "Deployment"
+    assert ready("workload", deploy, expect) is False
+    deploy["resources"][0]["status"]["readyReplicas"] = 2
+    assert ready("workload", deploy, expect) is True
+    assert ready("workload", {"api_found": True, "resources": []}, expect) is False
+    assert ready("workload", {"msg": "connection refused", "failed": True}, expect) is False
+    assert ready("agents", {"api_found": True, "resources": [{}]}, expect) is True
+    assert ready("agents", {"api_found": True, "resources": []}, expect) is False
+    assert ready("status", {"stdout": HEALTHY}, expect) is True
+    assert ready("status", {"stdout": TWO_REMOTES_ONE_DOWN}, Expectations(2)) is False
+    assert ready("status", {"stdout": HEALTHY}, Expectations(1, encryption=False)) is True
+    assert ready("status", {"stdout": KPR_DOCS + MESH_DOCS}, expect) is False  # no WireGuard
+    assert ready("status", {"failed": True, "msg": "exec failed"}, expect) is False
+    slices = {"api_found": True, "resources": [{"endpoints": [{"conditions": {"ready": True}}]}]}
+    assert ready("endpoints", slices, expect) is True
+    assert ready("endpoints", {"api_found": True, "resources": []}, expect) is False
+
+
+def test_ready_refuses_other_input():
+    with pytest.raises(StatusInputError, match="wait 'pods' is unknown; allowed: workload"):
+        ready("pods", {}, Expectations(1))
+    with pytest.raises(StatusInputError, match="status: 'x' is not a registered result"):
+        ready("status", "x", Expectations(1))
+    with pytest.raises(StatusInputError, match="kind 'Pod'; allowed: DaemonSet, Deployment"):
+        ready("workload", {"resources": [{"kind": "Pod"}]}, Expectations(1))
+
+
+def test_retries_left_share_one_deadline():
+    assert retries_left(1000, 1000, 300, 10) == 30
+    assert retries_left(1000, 1295, 300, 10) == 0
+    assert retries_left(1000, 1400, 300, 10) == 0  # past the deadline: one last try
+    assert retries_left(1000, 1000, 0, 10) == 0  # no wait: one try
+    assert retries_left(1000.5, 1100.25, 300, 7) == 28
+    for bad in ((-1, 0, 300, 10), (0, 0, "300", 10), (0, 0, 300, 0), (0, True, 300, 10)):
+        with pytest.raises(StatusInputError, match="allowed: seconds"):
+            retries_left(*bad)
