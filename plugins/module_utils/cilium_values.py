@@ -54,9 +54,9 @@ DEFAULT_OPTIONS = {
     "hubble_ui": False,
     # control plane sizing
     "operator_replicas": None,  # None = 1 on single-node clusters, else 2
-    "clustermesh_apiserver_replicas": 1,
+    "clustermesh_apiserver_replicas": None,  # None = 1 on single-node clusters, else 2 + PDB
     # mesh
-    "clustermesh_addresses": {},  # {cluster: ip}: expose clustermesh-apiserver as LoadBalancer
+    "clustermesh_addresses": {},  # {cluster: ip}: LoadBalancer + LB IPAM pool + L2 announcement
     "clustermesh_lb_port": 2379,
     "policy_default_local_cluster": None,  # None = the chart version's default
     "cert_method": "cronJob",  # cronJob (certgen, stable across upgrades) | certmanager n/a
@@ -138,13 +138,13 @@ def normalize_options(options):
     for name, low, high in (
         ("pod_cidr_mask_size", 1, 32),
         ("clustermesh_lb_port", 1, 65535),
-        ("clustermesh_apiserver_replicas", 1, 10),
     ):
         _check_int(result[name], name, low, high)
     if result["pod_cidr_mask_size_v6"] is not None:
         _check_int(result["pod_cidr_mask_size_v6"], "pod_cidr_mask_size_v6", 1, 128)
-    if result["operator_replicas"] is not None:
-        _check_int(result["operator_replicas"], "operator_replicas", 1, 10)
+    for name in ("operator_replicas", "clustermesh_apiserver_replicas"):
+        if result[name] is not None:
+            _check_int(result[name], name, 1, 10)
     if (result["ca_cert"] is None) != (result["ca_key"] is None):
         _fail("options ca_cert and ca_key must be given together")
     for name in ("ca_cert", "ca_key"):
@@ -246,9 +246,11 @@ def _peer_entry(peer, opts, name):
     if address:
         _address(address, "cluster %s: clustermesh address of peer %s" % (name, peer.name))
         return [str(address)], opts["clustermesh_lb_port"]
-    ips = [str(ip) for ip in peer.servers]
-    if not ips:
+    if not peer.servers:
         _fail("cluster %s: servers is missing or not a non-empty list" % peer.name)
+    # NodePort exposure answers on every node: list them all, so that a peer whose servers
+    # are down is still reached through its agents (the chart writes one hostAlias per IP).
+    ips = node_ips(peer)
     for ip in ips:
         _address(ip, "cluster %s: server address" % peer.name)
     if not mesh_rules.is_nodeport(peer.clustermesh_nodeport):
@@ -257,6 +259,19 @@ def _peer_entry(peer, opts, name):
             % ((peer.name, peer.clustermesh_nodeport) + mesh_rules.NODEPORT_RANGE)
         )
     return ips, peer.clustermesh_nodeport
+
+
+def node_ips(cluster):
+    """Every node IP of a cluster (primary addresses), servers first, without repeats."""
+    ips = []
+    for ip in [str(i) for i in cluster.servers] + [str(i) for i in cluster.agents]:
+        if ip not in ips:
+            ips.append(ip)
+    return ips
+
+
+def _node_count(cluster):
+    return len(cluster.nodes) or len(node_ips(cluster))
 
 
 def _mesh_clusters(rules, cluster, by_name, opts, cache):
@@ -368,9 +383,10 @@ def cluster_values(plan, cluster_name, options=None):
     # Shared trust: every cluster gets the same CA; certgen (cronJob method) issues the
     # clustermesh-apiserver and Hubble certificates from it inside the cluster and reuses
     # them, so a Helm upgrade with unchanged values renders unchanged manifests.
+    values["certgen"] = {"tolerations": _control_plane_tolerations()}
     if opts["ca_cert"] is not None:
         values["tls"] = {"ca": {"cert": _b64(opts["ca_cert"]), "key": _b64(opts["ca_key"])}}
-        values["certgen"] = {"generateCA": False}
+        values["certgen"]["generateCA"] = False
     if opts["extra_values"]:
         values = _deep_merge(copy.deepcopy(values), opts["extra_values"])
     return values
@@ -416,13 +432,21 @@ def _identity_and_ipam(cluster, opts):
         ipam_operator["clusterPoolIPv6PodCIDRList"] = [str(n) for n in pod_v6]
         ipam_operator["clusterPoolIPv6MaskSize"] = _mask_size(pod_v6, 6, opts, name)
         values["enableIPv6Masquerade"] = True
-    node_count = len(cluster.nodes) or (len(cluster.servers) + len(cluster.agents))
-    values["operator"]["replicas"] = (
-        opts["operator_replicas"]
-        if opts["operator_replicas"] is not None
-        else (1 if node_count <= 1 else 2)
-    )
+    values["operator"]["replicas"] = _replicas(cluster, opts["operator_replicas"])
     return values
+
+
+def _replicas(cluster, chosen):
+    """The option when set, else 1 on a single-node cluster and 2 on larger ones."""
+    if chosen is not None:
+        return chosen
+    return 1 if _node_count(cluster) <= 1 else 2
+
+
+def _control_plane_tolerations():
+    """Tolerate the control-plane taint, so control-plane-only clusters schedule the pod."""
+    taint = mesh_rules.CONTROL_PLANE_TAINT
+    return [{"key": taint["key"], "operator": "Exists", "effect": taint["effect"]}]
 
 
 def _routing(values, ctx, opts):
@@ -465,8 +489,17 @@ def _kube_proxy_and_encryption(values, cluster, opts):
 def _hubble(values, opts):
     hubble = {"enabled": opts["hubble"]}
     if opts["hubble"]:
-        hubble["relay"] = {"enabled": opts["hubble_relay"]}
+        # The relay serves TLS with a certificate certgen issues from the mesh CA (tls.ca),
+        # which its clients (hubble-ui, the hubble CLI given the CA) trust; 1.20 warns
+        # when it is off.
+        hubble["relay"] = {
+            "enabled": opts["hubble_relay"],
+            "tls": {"server": {"enabled": opts["hubble_relay"]}},
+            "tolerations": _control_plane_tolerations(),
+        }
         hubble["ui"] = {"enabled": opts["hubble_relay"] and opts["hubble_ui"]}
+        if hubble["ui"]["enabled"]:
+            hubble["ui"]["tolerations"] = _control_plane_tolerations()
         hubble["tls"] = {"enabled": True, "auto": {"enabled": True, "method": opts["cert_method"]}}
     values["hubble"] = hubble
 
@@ -477,6 +510,9 @@ def _clustermesh(values, ctx, cluster, opts):
     if own_address:
         _address(own_address, "cluster %s: clustermesh address" % name)
         service = {"type": "LoadBalancer", "loadBalancerIP": str(own_address)}
+        # Bare metal: LB IPAM assigns the address from the pool loadbalancer_objects builds,
+        # the agents answer ARP/NDP for it (L2 announcements).
+        values["l2announcements"] = {"enabled": True}
     else:
         if not mesh_rules.is_nodeport(cluster.clustermesh_nodeport):
             _fail(
@@ -497,13 +533,91 @@ def _clustermesh(values, ctx, cluster, opts):
         "policyDefaultLocalCluster": (
             ctx.rules.policy_default_local_cluster if pdlc is None else pdlc
         ),
-        "apiserver": {
-            "replicas": opts["clustermesh_apiserver_replicas"],
-            "service": service,
-            "tls": {"auto": {"enabled": True, "method": opts["cert_method"]}},
-        },
+        "apiserver": _apiserver(cluster, opts, service),
         "config": {
             "enabled": True,
             "clusters": _mesh_clusters(ctx.rules, cluster, ctx.by_name, opts, cache),
         },
     }
+
+
+def _apiserver(cluster, opts, service):
+    replicas = _replicas(cluster, opts["clustermesh_apiserver_replicas"])
+    return {
+        "replicas": replicas,
+        # with 2+ replicas a drain keeps one serving (the chart's maxUnavailable is 1)
+        "podDisruptionBudget": {"enabled": replicas >= 2},
+        "service": service,
+        "tls": {"auto": {"enabled": True, "method": opts["cert_method"]}},
+        "tolerations": _control_plane_tolerations(),
+    }
+
+
+# The Service of the clustermesh-apiserver as the chart labels it (all three minors).
+_APISERVER_SELECTOR = {"matchLabels": {"k8s-app": "clustermesh-apiserver"}}
+MANAGED_LABELS = {"app.kubernetes.io/managed-by": "edgemesh.cluster_mesh"}
+
+
+def loadbalancer_objects(plan, cluster_name, options=None):
+    """The Cilium objects that make a LoadBalancer clustermesh-apiserver answer on bare metal.
+
+    Empty unless ``clustermesh_addresses`` names this cluster. Else: a
+    CiliumLoadBalancerIPPool holding exactly that address for the clustermesh-apiserver
+    Service (LB IPAM assigns it) and a CiliumL2AnnouncementPolicy making the agents answer
+    ARP/NDP for it (the values enable ``l2announcements``). Cluster-scoped, named
+    ``edgemesh-clustermesh-apiserver``, labelled ``MANAGED_LABELS``.
+    """
+    ctx = context(plan)
+    if cluster_name not in ctx.by_name:
+        _fail(
+            "cluster %s is not in the plan (clusters: %s)"
+            % (cluster_name, ", ".join(sorted(ctx.by_name)))
+        )
+    opts = cluster_options(ctx.by_name[cluster_name], options)
+    address = opts["clustermesh_addresses"].get(cluster_name)
+    if not address:
+        return []
+    ip = _address(address, "cluster %s: clustermesh address" % cluster_name)
+    metadata = {"name": "edgemesh-clustermesh-apiserver", "labels": dict(MANAGED_LABELS)}
+    pool = {
+        "apiVersion": mesh_rules.LB_IP_POOL_API_VERSION,
+        "kind": "CiliumLoadBalancerIPPool",
+        "metadata": copy.deepcopy(metadata),
+        "spec": {
+            "blocks": [{"cidr": "%s/%d" % (ip, 32 if ip.version == 4 else 128)}],
+            "serviceSelector": copy.deepcopy(_APISERVER_SELECTOR),
+        },
+    }
+    policy = {
+        "apiVersion": mesh_rules.L2_ANNOUNCEMENT_API_VERSION,
+        "kind": "CiliumL2AnnouncementPolicy",
+        "metadata": copy.deepcopy(metadata),
+        "spec": {
+            "serviceSelector": copy.deepcopy(_APISERVER_SELECTOR),
+            "loadBalancerIPs": True,
+            "externalIPs": False,
+        },
+    }
+    return [pool, policy]
+
+
+# Lines helm prints on stderr that say nothing wrong: from 1.19 the mesh peers are a map
+# keyed by cluster name while the chart's default is an empty list, so helm notes that it
+# drops the default (helm 4: "destination for ... is a table. Ignoring non-table value
+# ([])"; helm 3: "cannot overwrite table with non table for ...").
+_HARMLESS_STDERR = (
+    ("clustermesh.config.clusters", "Ignoring non-table value ([])"),
+    ("clustermesh.config.clusters", "cannot overwrite table with non table"),
+)
+
+
+def helm_warnings(stderr):
+    """The lines of helm's stderr worth reporting (blank and known-harmless lines dropped)."""
+    lines = []
+    for line in str(stderr or "").splitlines():
+        if not line.strip():
+            continue
+        if any(a in line and b in line for a, b in _HARMLESS_STDERR):
+            continue
+        lines.append(line.strip())
+    return lines

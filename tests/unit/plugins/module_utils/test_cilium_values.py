@@ -190,15 +190,16 @@ def test_flatten_finds_a_key_that_does_not_exist():
 def test_clusters_are_a_list_in_118_and_a_dict_from_119():
     plan = make_plan(3, "1.18.12")
     clusters = cv.cluster_values(plan, "c01")["clustermesh"]["config"]["clusters"]
+    # every node's IP (servers first): c03 has a server and an agent
     assert clusters == [
         {"name": "c02", "ips": ["192.0.2.21"], "port": 32380},
-        {"name": "c03", "ips": ["192.0.2.31"], "port": 32381},
+        {"name": "c03", "ips": ["192.0.2.31", "192.0.2.32"], "port": 32381},
     ]
     for version in ("1.19.6", "1.20.0"):
         clusters = cv.cluster_values(make_plan(3, version), "c01")["clustermesh"]["config"]
         assert clusters["clusters"] == {
             "c02": {"ips": ["192.0.2.21"], "port": 32380},
-            "c03": {"ips": ["192.0.2.31"], "port": 32381},
+            "c03": {"ips": ["192.0.2.31", "192.0.2.32"], "port": 32381},
         }
 
 
@@ -233,8 +234,9 @@ def test_peers_are_exactly_the_other_clusters(version, n):
         values = cv.cluster_values(plan, name)
         assert peer_names(values) == sorted(set(names) - {name})
         for peer, entry in peer_entries(values).items():
+            # NodePort exposure: every node answers, so every node IP is dialled (issue 15 #3)
             assert entry == {
-                "ips": by_name[peer]["servers"],
+                "ips": by_name[peer]["servers"] + by_name[peer]["agents"],
                 "port": by_name[peer]["clustermesh_nodeport"],
             }
 
@@ -299,12 +301,12 @@ def test_shared_ca_is_identical_on_every_cluster():
     assert base64.b64decode(tls[0]["ca"]["cert"]).decode() == CA_CERT
     assert base64.b64decode(tls[0]["ca"]["key"]).decode() == CA_KEY
     values = cv.cluster_values(plan, "c01", opts)
-    assert values["certgen"] == {"generateCA": False}
+    assert values["certgen"]["generateCA"] is False
 
 
 def test_no_ca_options_keep_the_key_out_of_the_values():
     values = cv.cluster_values(make_plan(2), "c01")
-    assert "tls" not in values and "certgen" not in values
+    assert "tls" not in values and "generateCA" not in values["certgen"]
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -410,7 +412,7 @@ def test_cluster_options_in_the_plan_apply_and_role_options_win():
     plan = make_plan(2)
     plan["clusters"][0]["cilium"] = {"hubble_ui": True, "routing_mode": "native"}
     values = cv.cluster_values(plan, "c01")
-    assert values["hubble"]["ui"] == {"enabled": True} and values["routingMode"] == "native"
+    assert values["hubble"]["ui"]["enabled"] is True and values["routingMode"] == "native"
     assert cv.cluster_values(plan, "c02")["routingMode"] == "tunnel"
     values = cv.cluster_values(plan, "c01", {"cilium_routing_mode": "tunnel"})
     assert values["routingMode"] == "tunnel"
@@ -432,10 +434,11 @@ def test_wireguard_is_on_by_default():
 
 def test_hubble_relay_on_ui_optional():
     values = cv.cluster_values(make_plan(2), "c01")
-    assert values["hubble"]["relay"] == {"enabled": True}
+    assert values["hubble"]["relay"]["enabled"] is True
+    assert values["hubble"]["relay"]["tls"] == {"server": {"enabled": True}}
     assert values["hubble"]["ui"] == {"enabled": False}
     ui = cv.cluster_values(make_plan(2), "c01", {"hubble_ui": True})
-    assert ui["hubble"]["ui"] == {"enabled": True}
+    assert ui["hubble"]["ui"]["enabled"] is True
     assert cv.cluster_values(make_plan(2), "c01", {"hubble": False})["hubble"] == {"enabled": False}
 
 
@@ -459,7 +462,7 @@ def test_extra_vars_spellings_are_accepted():
             "cilium_policy_default_local_cluster": "false",
         },
     )
-    assert values["hubble"]["ui"] == {"enabled": True}
+    assert values["hubble"]["ui"]["enabled"] is True
     assert values["encryption"] == {"enabled": False}
     assert values["ipam"]["operator"]["clusterPoolIPv4MaskSize"] == 26
     assert values["operator"]["replicas"] == 2
@@ -470,7 +473,11 @@ def test_extra_values_merge_deep():
     values = cv.cluster_values(
         make_plan(2), "c01", {"cilium_extra_values": {"hubble": {"relay": {"replicas": 2}}}}
     )
-    assert values["hubble"]["relay"] == {"enabled": True, "replicas": 2}
+    assert (values["hubble"]["relay"]["enabled"], values["hubble"]["relay"]["replicas"]) == (
+        True,
+        2,
+    )
+    assert values["hubble"]["relay"]["tls"] == {"server": {"enabled": True}}
 
 
 # ------------------------------------------------------------ byte stability
@@ -716,3 +723,74 @@ def test_cilium_role_takes_the_values_options_only_from_the_plan():
         defaults = yaml.safe_load(handle)
     knobs = set("cilium_" + name for name in cv.DEFAULT_OPTIONS)
     assert knobs & set(defaults) == set()
+
+
+# ------------------------------------------------------------ issue 15: HA, LB, taints, stderr
+
+
+def test_apiserver_has_two_replicas_and_a_pdb_from_two_nodes():
+    plan = make_plan(2)  # c01: server + agent, c02: a single node
+    c01 = cv.cluster_values(plan, "c01")["clustermesh"]["apiserver"]
+    c02 = cv.cluster_values(plan, "c02")["clustermesh"]["apiserver"]
+    assert (c01["replicas"], c01["podDisruptionBudget"]) == (2, {"enabled": True})
+    assert (c02["replicas"], c02["podDisruptionBudget"]) == (1, {"enabled": False})
+    chosen = cv.cluster_values(plan, "c02", {"clustermesh_apiserver_replicas": "3"})
+    assert chosen["clustermesh"]["apiserver"]["replicas"] == 3
+
+
+def test_mesh_pods_tolerate_the_control_plane_taint():
+    values = cv.cluster_values(make_plan(2), "c01", {"hubble_ui": True})
+    wanted = [
+        {
+            "key": mesh_rules.CONTROL_PLANE_TAINT["key"],
+            "operator": "Exists",
+            "effect": mesh_rules.CONTROL_PLANE_TAINT["effect"],
+        }
+    ]
+    for owner in (
+        values["clustermesh"]["apiserver"],
+        values["certgen"],
+        values["hubble"]["relay"],
+        values["hubble"]["ui"],
+    ):
+        assert owner["tolerations"] == wanted
+
+
+def test_loadbalancer_exposure_enables_l2_and_builds_pool_and_policy():
+    plan = make_plan(3)
+    opts = {"clustermesh_addresses": {"c02": "198.51.100.7"}}
+    assert cv.cluster_values(plan, "c02", opts)["l2announcements"] == {"enabled": True}
+    assert "l2announcements" not in cv.cluster_values(plan, "c01", opts)
+    assert cv.loadbalancer_objects(plan, "c01", opts) == []
+    pool, policy = cv.loadbalancer_objects(plan, "c02", opts)
+    assert pool["kind"] == "CiliumLoadBalancerIPPool"
+    assert pool["apiVersion"] == mesh_rules.LB_IP_POOL_API_VERSION
+    assert pool["spec"]["blocks"] == [{"cidr": "198.51.100.7/32"}]
+    assert policy["kind"] == "CiliumL2AnnouncementPolicy"
+    assert policy["apiVersion"] == mesh_rules.L2_ANNOUNCEMENT_API_VERSION
+    assert policy["spec"]["loadBalancerIPs"] is True
+    assert pool["spec"]["serviceSelector"] == policy["spec"]["serviceSelector"]
+    v6 = cv.loadbalancer_objects(plan, "c02", {"clustermesh_addresses": {"c02": "2001:db8::7"}})
+    assert v6[0]["spec"]["blocks"] == [{"cidr": "2001:db8::7/128"}]
+
+
+def test_loadbalancer_objects_errors_are_clear():
+    plan = make_plan(2)
+    with pytest.raises(cv.CiliumValuesError, match="cluster nope is not in the plan"):
+        cv.loadbalancer_objects(plan, "nope")
+    with pytest.raises(cv.CiliumValuesError, match="c01: clustermesh address.*'x' is not an IP"):
+        cv.loadbalancer_objects(plan, "c01", {"clustermesh_addresses": {"c01": "x"}})
+
+
+def test_helm_warnings_drop_only_the_harmless_clusters_line():
+    harmless = (
+        'level=INFO msg="warning: destination for cilium.clustermesh.config.clusters is a '
+        'table. Ignoring non-table value ([])"'
+    )
+    helm3 = (
+        "coalesce.go:286: warning: cannot overwrite table with non table for "
+        "cilium.clustermesh.config.clusters (map[])"
+    )
+    other = 'level=WARN msg="warning: something else"'
+    assert cv.helm_warnings("\n".join([harmless, "", helm3, other])) == [other]
+    assert cv.helm_warnings(None) == []
