@@ -334,12 +334,6 @@ CONTROL_PLANE_TAINT = {"key": "node-role.kubernetes.io/control-plane", "effect":
 LB_IP_POOL_API_VERSION = "cilium.io/v2"
 L2_ANNOUNCEMENT_API_VERSION = "cilium.io/v2alpha1"
 
-# API versions of the LoadBalancer objects the cilium role applies, served by every supported
-# minor (CRDs in cilium pkg/k8s/apis/cilium.io/client/crds/: ciliumloadbalancerippools is
-# v2 with v2alpha1 deprecated, ciliuml2announcementpolicies only v2alpha1).
-LB_IP_POOL_API_VERSION = "cilium.io/v2"
-L2_ANNOUNCEMENT_API_VERSION = "cilium.io/v2alpha1"
-
 
 def _label_key_problem(key):
     prefix, _slash, name = key.rpartition("/") if "/" in key else ("", "", key)
