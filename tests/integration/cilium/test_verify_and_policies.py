@@ -310,9 +310,24 @@ def test_verify_playbook_reports_an_unreachable_api(runner, tmp_path, write_mesh
     assert "local-affinity: " not in flat
 
 
+REFUSING_KUBECONFIG = {
+    "apiVersion": "v1",
+    "kind": "Config",
+    "clusters": [{"name": "x", "cluster": {"server": "https://127.0.0.1:1"}}],
+    "contexts": [{"name": "x", "context": {"cluster": "x", "user": "x"}}],
+    "current-context": "x",
+    "users": [{"name": "x", "user": {"token": "unused"}}],
+}
+
+
 def test_global_services_refuses_bad_settings_with_clear_messages(runner):
     example = ROOT / "inventories" / "example"
     runner.run("plan.yml", example)
+    # kubeconfigs whose API refuses connections: the playbook goes as far as the role
+    # (since issue 13 it refuses a cluster without a kubeconfig before any role runs)
+    for cluster in ("eu-core", "eu-edge-1", "us-core"):
+        (runner.out / cluster).mkdir(parents=True, exist_ok=True)
+        (runner.out / cluster / "kubeconfig").write_text(yaml.safe_dump(REFUSING_KUBECONFIG))
     bad_service = '{"global_services_services": [{"name": "echo", "namespace": "demo", "affinity": "sideways"}]}'
     proc = runner.run("global_services.yml", example, "-e", bad_service, check=False)[0]
     assert proc.returncode != 0
@@ -330,7 +345,12 @@ def test_global_services_refuses_bad_settings_with_clear_messages(runner):
     # the example's own settings pass; what is missing here is a cluster to talk to
     proc = runner.run("global_services.yml", example, check=False)[0]
     assert proc.returncode != 0
-    assert "global_services: no kubeconfig for cluster eu-core" in proc.stdout
-    assert "is invalid" not in proc.stdout
+    flat = " ".join(proc.stdout.split())
+    assert "TASK [edgemesh.cluster_mesh.global_services : Mark the global services]" in flat
+    assert "HTTPSConnectionPool(host='127.0.0.1', port=1)" in flat.replace("''", "'")
+    assert "is invalid" not in proc.stdout and "is not allowed" not in proc.stdout
+    for cluster in ("eu-core", "eu-edge-1", "us-core"):
+        (runner.out / cluster / "kubeconfig").unlink()
     proc = runner.run("verify.yml", example, check=False)[0]
-    assert "verify: no kubeconfig for cluster us-core" in proc.stdout
+    assert proc.returncode != 0
+    assert "No kubeconfig on the control node for 3 planned cluster(s)" in proc.stdout
