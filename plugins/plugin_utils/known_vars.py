@@ -95,6 +95,7 @@ PLAYBOOK_VARS = frozenset(
         "edgemesh_drill_heal_margin",
         "edgemesh_drill_hold",
         "edgemesh_drill_kubernetes",
+        "edgemesh_drill_probe_port",
         "edgemesh_drill_region",
         "edgemesh_drill_times",
     ]

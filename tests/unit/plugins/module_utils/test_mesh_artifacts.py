@@ -243,7 +243,7 @@ def test_summary_table(plan):
 
 def test_summary_lists_inactive_clusters():
     state = plan_mesh(THREE, {}, None)["state"]
-    plan = plan_mesh(THREE[1:], {}, state)["plan"]
+    plan = plan_mesh(THREE[1:], {"edgemesh_remove_clusters": ["eu-core"]}, state)["plan"]
     text = summary_table(plan)
     assert "kept in the state file (left the inventory; IDs and CIDRs reserved): eu-core" in text
     assert "eu-core" in render_artifacts(plan, {})["plan.md"].split("Kept in the state file")[1]
