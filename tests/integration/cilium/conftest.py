@@ -1,12 +1,15 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Helpers for the playbook-level tests: generated inventories, fake kubeconfigs and a
-STAND-IN helm (tests/integration/stand_ins/helm) that records release operations.
+"""Helpers for the playbook-level tests: generated inventories, fake kubeconfigs, a
+STAND-IN helm (tests/integration/stand_ins/helm) that records release operations, and the
+REAL helm v4.1.4 with the real Cilium charts for the render tests (test_chart_render.py).
 
 Nothing here reaches a Kubernetes API: the kubeconfigs point at TEST-NET addresses and the
 helm stand-in answers from a JSON store. What these tests prove is the playbooks' own
 behaviour - how many release operations they issue and whether a re-run changes anything.
 """
 
+import hashlib
+import importlib.util
 import os
 import pathlib
 import subprocess
@@ -17,6 +20,75 @@ import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 STAND_IN_HELM = ROOT / "tests" / "integration" / "stand_ins" / "helm"
+# The real Cilium charts: $EDGEMESH_CHARTS_DIR, else ../shared/charts beside the repository.
+CHARTS_DIR = pathlib.Path(
+    os.environ.get("EDGEMESH_CHARTS_DIR") or ROOT.parent / "shared" / "charts"
+)
+CILIUM_REPO = "https://helm.cilium.io"
+
+_SPEC = importlib.util.spec_from_file_location(
+    "edgemesh_real_helm", ROOT / "tests" / "integration" / "helm" / "real_helm.py"
+)
+real_helm = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(real_helm)
+
+
+def _skip_or_fail(message):
+    if os.environ.get("CI"):
+        pytest.fail(message + " (CI=true: the real chart tests must run)")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def helm_binary():
+    """The real helm (make helm installs it; installed here too when missing)."""
+    try:
+        return str(real_helm.install() / "helm")
+    except (real_helm.ChecksumError, RuntimeError, OSError) as exc:
+        _skip_or_fail("no real helm (run `make helm`): %s" % exc)
+
+
+def _pinned_sums(directory):
+    sums = {}
+    path = directory / "SHA256SUMS"
+    if path.is_file():
+        for line in path.read_text().splitlines():
+            if line.strip():
+                digest, name = line.split(None, 1)
+                sums[name.strip().lstrip("*")] = digest
+    return sums
+
+
+def chart_path(helm, version):
+    """cilium-<version>.tgz from CHARTS_DIR (sha256 checked against its SHA256SUMS), else
+    pulled with helm from the Cilium repository into the cache, else skipped (CI: failed)."""
+    name = "cilium-%s.tgz" % version
+    local = CHARTS_DIR / name
+    if local.is_file():
+        pinned = _pinned_sums(CHARTS_DIR).get(name)
+        digest = hashlib.sha256(local.read_bytes()).hexdigest()
+        assert pinned in (None, digest), "%s: sha256 %s, SHA256SUMS says %s" % (
+            local,
+            digest,
+            pinned,
+        )
+        return str(local)
+    cache = real_helm.cache_root() / "charts"
+    if not (cache / name).is_file():
+        cache.mkdir(parents=True, exist_ok=True)
+        proc = subprocess.run(
+            [helm, "pull", "cilium", "--repo", CILIUM_REPO, "--version", version, "-d", str(cache)],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+        if proc.returncode != 0:
+            _skip_or_fail(
+                "Cilium chart %s neither in %s nor pullable from %s; set EDGEMESH_CHARTS_DIR "
+                "to a directory holding %s" % (version, CHARTS_DIR, CILIUM_REPO, name)
+            )
+    return str(cache / name)
 
 
 def cluster_name(i):
