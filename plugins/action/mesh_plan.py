@@ -261,6 +261,7 @@ class ActionModule(ActionBase):
             args["state_file"] or os.path.join(output_dir, "mesh-state.json")
         )
         timings["inventory"] = time.perf_counter() - started
+        previous = read_previous_plan(output_dir)
         try:
             started = time.perf_counter()
             self._check_names(inventory, task_vars)
@@ -269,7 +270,7 @@ class ActionModule(ActionBase):
                 clusters,
                 self._settings(task_vars),
                 read_state(state_file),
-                previous_plan=read_previous_plan(output_dir),
+                previous_plan=previous,
                 artifacts=earlier_artifacts(output_dir),
             )
             timings["plan"] = time.perf_counter() - started
@@ -288,7 +289,7 @@ class ActionModule(ActionBase):
             result.update(failed=True, msg="mesh_plan: %s" % to_native(exc))
             return result
         started = time.perf_counter()
-        changes = mesh_artifacts.plan_changes(read_previous_plan(output_dir), planned["plan"])
+        changes = mesh_artifacts.plan_changes(previous, planned["plan"])
         diffs = [] if self._task.diff else None
         changed, removed, unchanged = sync_owned(
             output_dir, files, check_mode=bool(self._task.check_mode), diffs=diffs

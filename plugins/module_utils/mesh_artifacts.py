@@ -456,7 +456,13 @@ CHANGE_FIELDS = (
 
 
 def _by_name(plan):
-    return dict((cl["name"], cl) for cl in (plan or {}).get("clusters") or [])
+    """{name: cluster} of a plan; entries without a name (a hand-edited plan.json) are left out."""
+    clusters = (plan or {}).get("clusters") or []
+    return dict(
+        (cl["name"], cl)
+        for cl in clusters
+        if isinstance(cl, dict) and isinstance(cl.get("name"), str)
+    )
 
 
 def _mesh_changes(before, after):
@@ -477,6 +483,11 @@ def _cluster_changes(before, after):
     )
 
 
+def _names(value):
+    """The names in a list of names or the keys of a mapping; anything else holds none."""
+    return set(v for v in value if isinstance(v, str)) if isinstance(value, (list, dict)) else set()
+
+
 def plan_changes(previous, plan):
     """What changed from the ``previous`` plan (None: there was none) to ``plan``.
 
@@ -487,10 +498,11 @@ def plan_changes(previous, plan):
     reserved), now in neither; ``returned``: reserved before, active again.
     """
     old, new = _by_name(previous), _by_name(plan)
-    old_mesh = (previous or {}).get("mesh") or {}
+    old_mesh = (previous or {}).get("mesh")
+    old_mesh = old_mesh if isinstance(old_mesh, dict) else {}
     new_mesh = plan.get("mesh") or {}
-    old_reserved = set(old_mesh.get("inactive_clusters") or {})
-    new_reserved = set(new_mesh.get("inactive_clusters") or {})
+    old_reserved = _names(old_mesh.get("inactive_clusters"))
+    new_reserved = _names(new_mesh.get("inactive_clusters"))
     result = {
         "first": previous is None,
         "added": sorted(set(new) - set(old) - old_reserved),
@@ -505,7 +517,7 @@ def plan_changes(previous, plan):
         fields = _cluster_changes(old[name], new[name])
         if fields:
             result["clusters"][name] = fields
-        before, after = set(old[name].get("peers") or []), set(new[name].get("peers") or [])
+        before, after = _names(old[name].get("peers")), _names(new[name].get("peers"))
         if before != after:
             result["peers"][name] = {
                 "added": sorted(after - before),

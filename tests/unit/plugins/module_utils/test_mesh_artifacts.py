@@ -437,3 +437,16 @@ def test_field_and_mesh_changes_are_listed():
         "eu-core pod_cidrs: 10.0.0.0/16 -> 10.9.0.0/16",
         "us-core clustermesh_nodeport: 32381 -> 32000",
     ]
+
+
+@pytest.mark.parametrize(
+    "previous",
+    [
+        {"clusters": [1, {"id": 3}], "mesh": "x"},
+        {"clusters": [{"name": "eu-core", "peers": 5}], "mesh": {"inactive_clusters": 7}},
+    ],
+)
+def test_a_hand_edited_previous_plan_is_no_traceback(plan, previous):
+    changes = plan_changes(previous, plan)
+    assert "eu-edge-1" in changes["added"] or "eu-core" in changes["clusters"]
+    assert change_lines(changes)
