@@ -17,8 +17,8 @@ description:
     and replaces a file only when its bytes differ (a temporary file in the same
     directory, then a rename). Mode, owner and group are set where they differ.
   - One task instead of a M(ansible.builtin.template) or M(ansible.builtin.copy) per file
-    (and a M(ansible.builtin.file) per directory): over a connection where every module
-    run costs round trips (podman, SSH without pipelining) this is most of a role's time.
+    (and a M(ansible.builtin.file) per directory). Over a connection where every module
+    run costs round trips (podman, SSH without pipelining) those runs are most of a role's time.
     Render the contents on the controller, for example with the
     P(ansible.builtin.template#lookup) lookup.
   - Returns which paths changed, so later tasks (a C(sysctl -p), a service restart) can
