@@ -280,7 +280,6 @@ MESH_PODS = (
     ("Deployment", "hubble-relay"),
     ("Deployment", "cilium-operator"),
     ("DaemonSet", "cilium"),
-    ("CronJob", "hubble-generate-certs"),
 )
 
 
@@ -290,8 +289,11 @@ def test_every_mesh_pod_schedules_on_a_tainted_control_plane_only_node(renders, 
     taint = mesh_rules.CONTROL_PLANE_TAINT
     for r in _each(renders, version, "single-node"):
         pods = [r.get(kind, name) for kind, name in MESH_PODS]
-        pods += [o for o in r.objects if o["kind"] == "Job"]  # the certgen Jobs
-        assert len([o for o in pods if o["kind"] == "Job"]) == 2
+        # the certgen Jobs and CronJobs (clustermesh-apiserver and Hubble certificates)
+        certgen = [o for o in r.objects if o["kind"] in ("Job", "CronJob")]
+        assert len([o for o in certgen if o["kind"] == "Job"]) == 2
+        assert "hubble-generate-certs" in [o["metadata"]["name"] for o in certgen]
+        pods += certgen
         for obj in pods:
             spec = _pod_spec(obj)
             assert _tolerates(spec.get("tolerations"), taint), (obj["kind"], obj["metadata"])
