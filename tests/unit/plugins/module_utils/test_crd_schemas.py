@@ -19,7 +19,7 @@ from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import ciliu
 from ansible_collections.edgemesh.cluster_mesh.tests.unit.helpers.crd_schemas import (
     crd_problems,
 )
-from ansible_collections.edgemesh.cluster_mesh.tests.unit.plugins.module_utils.test_cilium_values import (  # noqa: E501
+from ansible_collections.edgemesh.cluster_mesh.tests.unit.plugins.module_utils.test_cilium_values import (
     make_plan,
 )
 
