@@ -49,8 +49,9 @@ STATS = collections.Counter()
 class Render:
     """One cluster's render: the objects, both texts, helm's stderr, values, plan."""
 
-    def __init__(self, out, plan, cluster):
+    def __init__(self, out, plan, cluster, version):
         self.out = out
+        self.version = version
         self.plan = plan
         self.cluster = dict((c["name"], c) for c in plan["clusters"])[cluster]
         data = json.loads((out / "render.json").read_text())
@@ -63,7 +64,7 @@ class Render:
     def get(self, kind, name):
         found = [o for o in self.objects if o["kind"] == kind and o["metadata"]["name"] == name]
         assert len(found) == 1, "%s/%s: %d objects in the render" % (kind, name, len(found))
-        STATS["objects checked"] += 1
+        STATS["checked", self.version] += 1
         return found[0]
 
     def find(self, kind, name):
@@ -104,7 +105,7 @@ def _run_renders(tmp, helm):
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
     STATS["render seconds"] = round(time.time() - started, 1)
     STATS["renders"] = 2 * len(jobs)
-    result = dict((key, Render(out, plan, key[2])) for key, (out, plan) in index.items())
+    result = dict((key, Render(out, plan, key[2], key[0])) for key, (out, plan) in index.items())
     result["_ca_dir"] = tmp / "mesh-ca"
     return result
 
@@ -113,11 +114,21 @@ def _run_renders(tmp, helm):
 def renders(tmp_path_factory, helm_binary):
     result = _run_renders(tmp_path_factory.mktemp("renders"), helm_binary)
     yield result
-    per_version = collections.Counter(k[0] for k in result if isinstance(k, tuple))
-    sys.stdout.write(
-        "\nchart renders: %s (x2 for byte identity) in %ss; objects checked: %d\n"
-        % (dict(per_version), STATS["render seconds"], STATS["objects checked"])
-    )
+    for version in VERSIONS:
+        mine = [r for k, r in result.items() if isinstance(k, tuple) and k[0] == version]
+        sys.stdout.write(
+            "\nchart %s: %d clusters rendered twice (%d helm renders), %d objects rendered, "
+            "%d object checks, %d peers checked"
+            % (
+                version,
+                len(mine),
+                2 * len(mine),
+                sum(len(r.objects) for r in mine),
+                STATS["checked", version],
+                STATS["peers", version],
+            )
+        )
+    sys.stdout.write("\nplaybook with every render: %ss\n" % STATS["render seconds"])
 
 
 def _each(renders, version, scenario=None):
@@ -214,7 +225,7 @@ def test_every_peer_is_dialled_at_its_planned_address_and_port(renders, version)
             assert aliases[hostname] == ips, (r.out, peer)
         # the agents reach the remote clusters through the local KVStoreMesh
         assert sorted(r.get("Secret", "cilium-clustermesh")["data"]) == peers
-        STATS["peers checked"] += len(peers)
+        STATS["peers", version] += len(peers)
 
 
 def plan_cluster(data):
@@ -302,7 +313,7 @@ def test_every_mesh_pod_schedules_on_a_tainted_control_plane_only_node(renders, 
             required = (spec.get("affinity") or {}).get("podAntiAffinity", {})
             if required.get("requiredDuringSchedulingIgnoredDuringExecution"):
                 assert replicas == 1, obj["metadata"]["name"]
-            STATS["objects checked"] += 1
+            STATS["checked", version] += 1
 
 
 @pytest.mark.parametrize("version", VERSIONS)

