@@ -140,9 +140,9 @@ def test_sources_are_unique_and_ports_normalised():
         "ports": [{"port": 53, "protocol": "udp"}, {"port": "53"}],
     }
     assert policies("eu-core", flows=[flow], options=dict(OPTIONS, region_isolation=False)) == {}
-    (cnp,) = policies(
-        "eu-edge-1", flows=[flow], options=dict(OPTIONS, region_isolation=False)
-    ).values()
+    (cnp,) = list(
+        policies("eu-edge-1", flows=[flow], options=dict(OPTIONS, region_isolation=False)).values()
+    )
     rule = cnp["spec"]["ingress"][0]
     assert cluster_selector(rule) == ["eu-core", "eu-edge-1", "us-core"]
     assert rule["toPorts"] == [
