@@ -52,7 +52,7 @@ def crd_schema(crd_path, api_version, kind):
     spec = crd["spec"]
     if spec["names"]["kind"] != kind:
         raise AssertionError("%s defines %s, not %s" % (crd_path, spec["names"]["kind"], kind))
-    group, _, version = api_version.partition("/")
+    group, version = api_version.split("/", 1)
     if group != spec["group"]:
         raise AssertionError("%s is group %s, not %s" % (crd_path, spec["group"], group))
     for entry in spec["versions"]:
