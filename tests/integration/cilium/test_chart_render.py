@@ -248,6 +248,8 @@ def test_clustermesh_apiserver_service_replicas_and_pdb(renders, version):
         else:
             assert spec["type"] == "NodePort"
             assert spec["ports"][0]["nodePort"] == r.cluster["clustermesh_nodeport"]
+            # every node forwards to a replica, so every node IP the peers dial answers
+            assert spec["externalTrafficPolicy"] == "Cluster"
         replicas = r.get("Deployment", "clustermesh-apiserver")["spec"]["replicas"]
         pdb = r.find("PodDisruptionBudget", "clustermesh-apiserver")
         if len(r.cluster["nodes"]) >= 2:

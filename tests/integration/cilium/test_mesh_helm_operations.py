@@ -110,7 +110,15 @@ def test_real_run_then_rerun_then_add_and_remove_a_cluster(runner, tmp_path, wri
 
     # remove c02: the three remaining clusters get one upgrade each; c02 leaves every peer list
     inventory = write_mesh(tmp_path, 0, names=["c01", "c03", "c04"])
-    proc, log = runner.run("mesh.yml", inventory, "--skip-tags", "verify")
+    # leaving the inventory on purpose is named (a silently missing group is refused)
+    proc, log = runner.run(
+        "mesh.yml",
+        inventory,
+        "--skip-tags",
+        "verify",
+        "-e",
+        '{"edgemesh_remove_clusters": ["c02"]}',
+    )
     assert upgrades_in_log(log) == ["c01", "c03", "c04"]
     for name in ("c01", "c03", "c04"):
         assert "c02" not in _peers(_release_values(runner, name))
