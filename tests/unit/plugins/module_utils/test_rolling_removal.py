@@ -40,7 +40,7 @@ def plan():
             "vars": {
                 "edgemesh_cluster_name": name,
                 "edgemesh_region": "eu",
-                "edgemesh_distribution": name.split("-")[0],
+                "edgemesh_distribution": name.split("-", maxsplit=1)[0],
             },
             "nodes": [{"host": h, "ip": ip, "role": r} for h, ip, r in nodes],
         }
