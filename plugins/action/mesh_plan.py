@@ -20,6 +20,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import (
     bootstrap_files,
+    live_config,
     mesh_artifacts,
     mesh_paths,
     mesh_planner,
@@ -115,6 +116,29 @@ def earlier_artifacts(output_dir):
     found = [os.path.join(output_dir, n) for n in ("plan.json", "mesh-ca")]
     found = [path for path in found if os.path.exists(path)]
     return found + sorted(glob.glob(os.path.join(output_dir, "*", "kubeconfig")))
+
+
+def read_live_files(output_dir):
+    """{cluster: cilium-config data or None} from <output_dir>/live/*.json (adopt_live.yml);
+    a file that cannot be read is Refused, naming it."""
+    found = {}
+    pattern = os.path.join(output_dir, live_config.LIVE_DIR, "*.json")
+    for path in sorted(glob.glob(pattern)):
+        try:
+            with open(path, "r") as handle:
+                cluster, data = live_config.parse_live_file(handle.read(), path)
+        except (IOError, OSError) as exc:
+            raise Refused("cannot read the live file %s: %s" % (path, exc))
+        except live_config.LiveConfigError as exc:
+            raise Refused(str(exc))
+        stem = os.path.basename(path)[: -len(".json")]
+        if cluster != stem:
+            raise Refused(
+                "the live file %s is for cluster %r; allowed: live/<cluster>.json as "
+                "playbooks/adopt_live.yml writes it (re-run it)" % (path, cluster)
+            )
+        found[cluster] = data
+    return found
 
 
 def capped_diffs(diffs):
@@ -263,6 +287,11 @@ class ActionModule(ActionBase):
         timings["inventory"] = time.perf_counter() - started
         previous = read_previous_plan(output_dir)
         try:
+            live = read_live_files(output_dir)
+        except Refused as exc:
+            result.update(failed=True, msg="mesh_plan: %s" % to_native(exc))
+            return result
+        try:
             started = time.perf_counter()
             self._check_names(inventory, task_vars)
             clusters = mesh_planner.clusters_from_inventory(inventory, self._resolver(task_vars))
@@ -272,6 +301,7 @@ class ActionModule(ActionBase):
                 read_state(state_file),
                 previous_plan=previous,
                 artifacts=earlier_artifacts(output_dir),
+                live=live,
             )
             timings["plan"] = time.perf_counter() - started
             started = time.perf_counter()

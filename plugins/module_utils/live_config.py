@@ -29,6 +29,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
 from collections import namedtuple
 
 from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import mesh_rules
@@ -153,3 +154,100 @@ def pins(live):
                 "live cluster-name %r cannot be planned: %s" % (live.cluster_name, problem)
             )
     return result
+
+
+# ------------------------------------------------------------- adoption (adopt_live.yml)
+
+# The live files: <output_dir>/live/<cluster>.json, written by playbooks/adopt_live.yml and
+# read by the planner (mesh_planner.plan_mesh(live=...)).
+LIVE_DIR = "live"
+LIVE_FORMAT = 1
+_SOURCE = "kube-system/cilium-config"
+
+
+def live_record(cluster, data):
+    """What adopt_live.yml writes for ``cluster``: the ConfigMap's KEYS, or ``data: None``
+    when the cluster has no cilium-config (no Cilium yet: the planner knows it looked)."""
+    if data is not None and not isinstance(data, dict):
+        raise LiveConfigError("cluster %s: %s data is not a mapping: %r" % (cluster, _SOURCE, data))
+    kept = None
+    if data is not None:
+        kept = dict((key, str(data[key])) for key in KEYS if data.get(key) is not None)
+    return {"format": LIVE_FORMAT, "cluster": cluster, "source": _SOURCE, "data": kept}
+
+
+def live_file_text(cluster, data):
+    """The exact text of live/<cluster>.json (sorted keys, 2 spaces, final newline)."""
+    return json.dumps(live_record(cluster, data), sort_keys=True, indent=2) + "\n"
+
+
+def parse_live_file(text, where):
+    """(cluster, data) of a live file's text; ``data`` is None for a cluster without Cilium.
+
+    ``where`` names the file in every message.
+    """
+    try:
+        record = json.loads(text)
+    except ValueError as exc:
+        raise LiveConfigError(
+            "%s is not JSON (%s); allowed: a file adopt_live.yml wrote" % (where, exc)
+        )
+    if not isinstance(record, dict) or record.get("format") != LIVE_FORMAT:
+        raise LiveConfigError(
+            "%s: format is %r; allowed: %d (re-run playbooks/adopt_live.yml)"
+            % (where, record.get("format") if isinstance(record, dict) else record, LIVE_FORMAT)
+        )
+    cluster, data = record.get("cluster"), record.get("data")
+    if not isinstance(cluster, str) or not cluster:
+        raise LiveConfigError("%s: cluster %r is not a cluster name" % (where, cluster))
+    if data is not None:
+        read_live(data, where)  # refuses what cannot be read, naming the file
+    return cluster, data
+
+
+def live_targets(hosts):
+    """Existing clusters to read: [{cluster, kubeconfig, context}] sorted by cluster.
+
+    ``hosts`` maps each host of the clusters to its variables (edgemesh_cluster_name,
+    edgemesh_kubeconfig, edgemesh_kube_context); a cluster without edgemesh_kubeconfig is
+    one the collection builds, not an existing one. Two hosts of a cluster that disagree
+    on its kubeconfig or context are refused, naming both.
+    """
+    found = {}
+    for host in sorted(hosts):
+        hv = hosts[host] or {}
+        name, kubeconfig = hv.get("edgemesh_cluster_name"), hv.get("edgemesh_kubeconfig")
+        if not name or not kubeconfig:
+            continue
+        target = {
+            "cluster": str(name),
+            "kubeconfig": str(kubeconfig),
+            "context": str(hv.get("edgemesh_kube_context") or ""),
+        }
+        seen = found.setdefault(target["cluster"], (host, target))
+        if seen[1] != target:
+            raise LiveConfigError(
+                "cluster %s: hosts %s and %s disagree on its kubeconfig/context (%s vs %s); "
+                "allowed: set edgemesh_kubeconfig and edgemesh_kube_context once, on the "
+                "cluster's group" % (name, seen[0], host, seen[1], target)
+            )
+    return [found[name][1] for name in sorted(found)]
+
+
+def live_files(results):
+    """{live/<cluster>.json: {content, mode 0644}} from the k8s_info results of adopt_live.yml
+    (each result holds ``item`` = a live_targets entry and ``resources``)."""
+    files = {}
+    for result in results:
+        if not isinstance(result, dict) or not isinstance(result.get("item"), dict):
+            raise LiveConfigError("a k8s_info result without its item: %r" % (result,))
+        cluster = result["item"].get("cluster")
+        resources = result.get("resources") or []
+        if len(resources) > 1:
+            raise LiveConfigError(
+                "cluster %s: %d cilium-config ConfigMaps" % (cluster, len(resources))
+            )
+        data = (resources[0].get("data") or {}) if resources else None
+        path = "%s/%s.json" % (LIVE_DIR, cluster)
+        files[path] = {"content": live_file_text(cluster, data), "mode": "0644"}
+    return files

@@ -40,6 +40,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without netaddr
 
 from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import (
     cilium_values,
+    live_config,
     mesh_rules,
     mesh_state_schema,
     plan_types,
@@ -86,7 +87,7 @@ OTHER_SETTINGS = (
 # Settings that hold for the whole mesh: a cluster's hosts must see the mesh-wide value.
 MESH_KEYS = tuple(sorted(DEFAULTS)) + OTHER_SETTINGS
 # edgemesh_state_rebuild values: where a lost state may be rebuilt from.
-STATE_REBUILD_SOURCES = ("plan",)
+STATE_REBUILD_SOURCES = ("plan", "live")
 
 # Cluster-level inventory variables (group vars of a cluster group).
 CLUSTER_KEYS = (
@@ -558,9 +559,8 @@ def _lifecycle_settings(get, cfg, errors, raw_get):
     rebuild = raw_get("edgemesh_state_rebuild")
     if rebuild not in (None, "") and rebuild not in STATE_REBUILD_SOURCES:
         errors.append(
-            "edgemesh_state_rebuild %r is not allowed; allowed: %s (rebuilding from the live "
-            "clusters' cilium-config is not part of plan.yml, see docs/planner.md)"
-            % (rebuild, " or ".join(STATE_REBUILD_SOURCES))
+            "edgemesh_state_rebuild %r is not allowed; allowed: %s (see docs/planner.md, "
+            "'Lost state')" % (rebuild, " or ".join(STATE_REBUILD_SOURCES))
         )
     cfg["rebuild"] = rebuild or None
 
@@ -951,13 +951,15 @@ def _check_in_pool(net, kind, family, cfg):
 # ---------------------------------------------------------------------- the planner
 
 
-def plan_mesh(clusters, settings=None, state=None, previous_plan=None, artifacts=()):
+def plan_mesh(clusters, settings=None, state=None, previous_plan=None, artifacts=(), live=None):
     """Plan the whole mesh.  See the module docstring and docs/contracts.md.
 
     ``previous_plan`` (the last plan.json, a mapping or its text) and ``artifacts`` (paths
     of earlier outputs found: plan.json, the mesh CA, kubeconfigs) guard a lost state: a
     missing or empty state with artifacts present is refused unless
-    ``edgemesh_state_rebuild: plan`` rebuilds it from ``previous_plan``.
+    ``edgemesh_state_rebuild: plan`` rebuilds it from ``previous_plan`` (or ``live``: from
+    the live files).  ``live`` maps a cluster name to the data of its running
+    ``cilium-config`` (None: no Cilium there yet), as playbooks/adopt_live.yml wrote it.
     """
     require_netaddr()
     cfg = _settings(settings)
@@ -966,11 +968,16 @@ def plan_mesh(clusters, settings=None, state=None, previous_plan=None, artifacts
     inv = _validate_clusters(clusters, cfg)
     _check_cluster_settings(clusters, settings or {})
     inv_names = set(c["name"] for c in inv)
+    lives = _live_configs(live, inv_names)
+    if cfg["rebuild"] == "live":
+        _check_live_rebuild(inv, lives, previous_plan, artifacts)
     kept = _release(prev, inv_names, cfg)
     _check_cilium_versions(inv, kept, cfg)
     inactive = sorted(n for n in kept if n not in inv_names)
     _check_capacity(inv, inactive, cfg)
+    _live_pins(inv, lives, kept, cfg)
     records = _records(inv, kept, inactive, cfg)
+    _check_live_ids(records, lives, kept, inv)
     _check_unique(records, inv_names)
 
     # Address claims: no overlap among clusters, with reserved ranges or with node addresses.
@@ -997,7 +1004,9 @@ def plan_mesh(clusters, settings=None, state=None, previous_plan=None, artifacts
         for kind in KINDS:
             _allocate_cidrs(records, inv, kind, family, cfg, taken[family])
     _allocate_ports(records, cfg)
-    return _assemble(inv, records, inactive, cfg)
+    result = _assemble(inv, records, inactive, cfg)
+    _check_reinstall(result["plan"], lives)
+    return result
 
 
 def _release(prev, inv_names, cfg):
@@ -1045,15 +1054,18 @@ def _state_or_rebuild(state, cfg, previous_plan, artifacts):
         return state
     if cfg["rebuild"] == "plan":
         return _state_from_previous_plan(previous_plan)
+    if cfg["rebuild"] == "live":
+        return ""  # the live clusters' pins rebuild it (plan_mesh, _check_live_rebuild)
     found = sorted(set(str(a) for a in artifacts or ()))
     if found:
         raise PlanError(
             "the state file is missing or empty, but earlier artifacts of a mesh exist (%s); "
             "planning now would renumber every cluster (new IDs, CIDRs and NodePorts); "
             "allowed: restore the state file from its backup, or set edgemesh_state_rebuild: "
-            "plan to rebuild it from the previous plan.json (rebuilding from the live "
-            "clusters' cilium-config: see docs/planner.md, 'Lost state'), or use another "
-            "edgemesh_output_dir for a new mesh" % ", ".join(found)
+            "plan to rebuild it from the previous plan.json, or edgemesh_state_rebuild: live "
+            "to rebuild it from the live clusters' cilium-config (run playbooks/adopt_live.yml "
+            "first; see docs/planner.md, 'Lost state'), or use another edgemesh_output_dir "
+            "for a new mesh" % ", ".join(found)
         )
     return state
 
@@ -1077,6 +1089,249 @@ def _state_from_previous_plan(previous_plan):
             "allowed: the plan.json of the last plan.yml run" % (type(exc).__name__, exc)
         )
     return rebuilt
+
+
+# ------------------------------------------------------------------ live clusters
+
+# The pins live_config.pins gives, as the planner's pin keys.
+_LIVE_PIN_KEYS = (
+    ("edgemesh_cluster_id", "id"),
+    ("edgemesh_pod_cidr", ("pod", 4)),
+    ("edgemesh_pod_cidr_v6", ("pod", 6)),
+)
+
+
+def _live_file(name):
+    return "%s/%s.json" % (live_config.LIVE_DIR, name)
+
+
+def _live_configs(live, inv_names):
+    """{cluster: LiveConfig or None (no Cilium yet)} for the inventory clusters read live."""
+    if live is None:
+        return {}
+    if not isinstance(live, dict):
+        raise PlanError("live must map cluster names to their cilium-config data")
+    errors = []
+    result = {}
+    for name in sorted(n for n in live if n in inv_names):
+        try:
+            result[name] = live_config.read_live(live[name], _live_file(name))
+        except live_config.LiveConfigError as exc:
+            errors.append(
+                "cluster '%s': %s; allowed: re-run playbooks/adopt_live.yml" % (name, exc)
+            )
+    if errors:
+        raise PlanError("; ".join(errors))
+    return result
+
+
+def _live_pin_values(cl, live, cfg, errors):
+    """[(variable, pin key, value)] of a live cluster, each checked like an inventory pin."""
+    where = _where(cl)
+    try:
+        pins = live_config.pins(live)
+    except live_config.LiveConfigError as exc:
+        errors.append("%s: %s (%s)" % (where, exc, _live_file(cl["name"])))
+        return []
+    found = []
+    for var, key in _LIVE_PIN_KEYS:
+        if var not in pins:
+            continue
+        value = pins[var]
+        if key == "id":
+            if not 1 <= value <= cfg["max_connected_clusters"]:
+                errors.append(
+                    "%s: the running cluster's cilium-config cluster-id %d (%s) is out of "
+                    "range; allowed: 1-%d (edgemesh_max_connected_clusters), or reinstall Cilium "
+                    "with an ID in range"
+                    % (where, value, _live_file(cl["name"]), cfg["max_connected_clusters"])
+                )
+                continue
+            found.append((var, key, value))
+            continue
+        net, problem = _parse_cidr(value)
+        if not problem and net.version not in cfg["families"]:
+            problem = "is IPv%d but %s is empty; allowed: set the IPv%d pools" % (
+                net.version,
+                _pool_key("pod", net.version),
+                net.version,
+            )
+        problem = problem or _check_in_pool(net, "pod", net.version, cfg)
+        if problem:
+            errors.append(
+                "%s: the running cluster's cilium-config pool CIDR %s (%s) %s"
+                % (where, value, _live_file(cl["name"]), problem)
+            )
+            continue
+        found.append((var, key, net))
+    return found
+
+
+def _live_pins(inv, lives, kept, cfg):
+    """A live cluster's ID and first pool CIDRs become its pins; an inventory pin or a state
+    entry that says otherwise is refused (live wins only when nothing else disagrees)."""
+    errors = []
+    for cl in inv:
+        live = lives.get(cl["name"])
+        if live is None:
+            continue
+        entry = kept.get(cl["name"])
+        for var, key, value in _live_pin_values(cl, live, cfg, errors):
+            recorded = None
+            if entry is not None:
+                recorded = entry["id"] if key == "id" else entry["nets"].get(key)
+            problem = _live_conflict(cl, var, value, cl["pins"].get(key), recorded)
+            if problem:
+                errors.append(problem)
+                continue
+            cl["pins"][key] = value
+            cl.setdefault("pin_sources", {})[key] = "live cilium-config, %s" % _live_file(
+                cl["name"]
+            )
+    if errors:
+        raise PlanError("; ".join(errors))
+
+
+def _live_conflict(cl, var, live_value, pinned, recorded):
+    """The refusal when the inventory pin or the state entry differs from the live value."""
+
+    def text(value):
+        return value if isinstance(value, int) else _cidr_text(value)
+
+    where, source = _where(cl), _live_file(cl["name"])
+    if pinned is not None and pinned != live_value:
+        return (
+            "%s: %s %s (inventory) differs from the running cluster's cilium-config value %s "
+            "(%s); changing it needs a reinstall of Cilium; allowed: %s: %s (or remove the "
+            "pin), or reinstall Cilium and re-run playbooks/adopt_live.yml"
+            % (where, var, text(pinned), text(live_value), source, var, text(live_value))
+        )
+    if recorded is not None and recorded != live_value:
+        return (
+            "%s: the state file records %s %s, but the running cluster's cilium-config has %s "
+            "(%s); allowed: correct the state file (or move it away and rebuild it with "
+            "edgemesh_state_rebuild: live), or reinstall Cilium with %s and re-run "
+            "playbooks/adopt_live.yml"
+            % (where, var, text(recorded), text(live_value), source, text(recorded))
+        )
+    return None
+
+
+def _check_live_ids(records, lives, kept, inv):
+    """A live cluster-id that another cluster holds is refused, naming both."""
+    pinned = dict((cl["name"], cl["pins"].get("id")) for cl in inv)
+    errors = []
+    reported = set()
+    for name in sorted(lives):
+        live = lives[name]
+        if live is None or not live.cluster_id:
+            continue
+        for other in sorted(records):
+            if other == name or records[other]["id"] != live.cluster_id:
+                continue
+            if (other, name) in reported:
+                continue
+            reported.add((name, other))
+            errors.append(
+                "cluster ID %d: cluster '%s' runs with it (cilium-config cluster-id, %s) and "
+                "cluster '%s' holds it (%s); allowed: a unique cluster ID per cluster: give "
+                "'%s' another ID, or reinstall Cilium on one of them with a free ID and re-run "
+                "playbooks/adopt_live.yml"
+                % (
+                    live.cluster_id,
+                    name,
+                    _live_file(name),
+                    other,
+                    _id_holder(other, live.cluster_id, lives, kept, pinned),
+                    other,
+                )
+            )
+    if errors:
+        raise PlanError("; ".join(errors))
+
+
+def _id_holder(name, cid, lives, kept, pinned):
+    other_live = lives.get(name)
+    if other_live is not None and other_live.cluster_id == cid:
+        return "its running cilium-config has the same cluster-id, %s" % _live_file(name)
+    entry = kept.get(name)
+    if entry is not None and entry["id"] == cid:
+        if name not in pinned:
+            return (
+                "the state file keeps it for a cluster that left the inventory; release it "
+                "with edgemesh_release_clusters"
+            )
+        return "the state file"
+    return "edgemesh_cluster_id in the inventory"
+
+
+def _check_reinstall(plan, lives):
+    """Cilium's reinstall rules (live_config.reinstall_changes) on every live cluster's
+    planned Helm values (cilium_values, the values the cilium role applies)."""
+    ctx = cilium_values.context(plan)
+    problems = []
+    for name in sorted(lives):
+        if lives[name] is None:
+            continue
+        values = cilium_values.cluster_values(ctx, name)
+        problems += [
+            "%s (%s)" % (msg, _live_file(name))
+            for msg in live_config.reinstall_changes(name, values, lives[name])
+        ]
+    if problems:
+        raise PlanError("; ".join(problems))
+
+
+def _check_live_rebuild(inv, lives, previous_plan, artifacts):
+    """edgemesh_state_rebuild: live: the live clusters keep their IDs and pod CIDRs; any
+    other cluster is planned fresh only if no earlier artifact of it exists."""
+    if not lives:
+        raise PlanError(
+            "edgemesh_state_rebuild is 'live' but there is no live file of an inventory "
+            "cluster in the output directory (%s/<cluster>.json); allowed: run "
+            "playbooks/adopt_live.yml first (it reads every cluster whose group sets "
+            "edgemesh_kubeconfig)" % live_config.LIVE_DIR
+        )
+    traces = _cluster_traces(previous_plan, artifacts)
+    errors = []
+    for cl in inv:
+        name = cl["name"]
+        if lives.get(name) is not None or not traces.get(name):
+            continue
+        why = (
+            "%s says it has no Cilium yet" % _live_file(name)
+            if name in lives
+            else ("no %s" % _live_file(name))
+        )
+        errors.append(
+            "%s: edgemesh_state_rebuild is 'live' but the cluster has no live cilium-config "
+            "(%s) and earlier artifacts of it exist (%s); planning it fresh could renumber "
+            "it; allowed: set edgemesh_kubeconfig on its group and re-run "
+            "playbooks/adopt_live.yml, restore the state file, or use edgemesh_state_rebuild: "
+            "plan" % (_where(cl), why, ", ".join(traces[name]))
+        )
+    if errors:
+        raise PlanError("; ".join(errors))
+
+
+def _cluster_traces(previous_plan, artifacts):
+    """{cluster: [earlier artifacts of it]}: its entry in plan.json, its kubeconfig."""
+    traces = {}
+    plan = previous_plan
+    if isinstance(plan, (str, bytes)):
+        try:
+            plan = json.loads(plan)
+        except ValueError:
+            plan = None
+    entries = plan.get("clusters") if isinstance(plan, dict) else None
+    for entry in entries if isinstance(entries, list) else []:
+        if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+            traces.setdefault(entry["name"], []).append("plan.json")
+    for path in sorted(set(str(a) for a in artifacts or ())):
+        parts = path.replace("\\", "/").rstrip("/").split("/")
+        if len(parts) >= 2 and parts[-1] == "kubeconfig":
+            traces.setdefault(parts[-2], []).append(path)
+    return traces
 
 
 def _check_cluster_settings(clusters, settings):
@@ -1197,7 +1452,8 @@ def _apply_pins(cl, rec, errors):
         elif key == "port":
             current, label = rec["port"], "edgemesh_clustermesh_nodeport"
         else:
-            current, label = rec["nets"].get(key), _pin_key(*key)
+            current, label = rec["nets"].get(key), cl.get("pin_sources", {}).get(key)
+            label = label or _pin_key(*key)
         if current is not None and current != value:
             shown = _cidr_text(value) if key not in ("id", "port") else value
             held = _cidr_text(current) if key not in ("id", "port") else current
@@ -1212,7 +1468,7 @@ def _apply_pins(cl, rec, errors):
             rec["port"] = value
         else:
             rec["nets"][key] = value
-            rec["source"][key] = _pin_key(*key)
+            rec["source"][key] = cl.get("pin_sources", {}).get(key) or _pin_key(*key)
 
 
 def _check_unique(records, inv_names):
