@@ -99,3 +99,79 @@ def test_unreadable_config_is_an_error_naming_it(data):
 def test_an_unplannable_live_name_is_an_error():
     with pytest.raises(live_config.LiveConfigError, match="live cluster-name 'EU_core'"):
         live_config.pins(_live(name="EU_core", cid="3"))
+
+
+# ------------------------------------------------- live files (playbooks/adopt_live.yml)
+
+CHART_DATA = {  # a few of the keys the chart writes besides KEYS: not kept
+    "cluster-name": "eu-core",
+    "cluster-id": "7",
+    "ipam": "cluster-pool",
+    "cluster-pool-ipv4-cidr": "10.42.0.0/16",
+    "cluster-pool-ipv4-mask-size": "24",
+    "routing-mode": "tunnel",
+    "tunnel-protocol": "vxlan",
+}
+
+
+def test_a_live_file_keeps_only_the_keys_read():
+    text = live_config.live_file_text("eu-core", CHART_DATA)
+    assert text.endswith("}\n")
+    cluster, data = live_config.parse_live_file(text, "live/eu-core.json")
+    assert cluster == "eu-core"
+    assert data == dict((k, CHART_DATA[k]) for k in live_config.KEYS if k in CHART_DATA)
+    assert live_config.live_file_text("eu-core", dict(CHART_DATA)) == text  # byte-stable
+
+
+def test_a_cluster_without_cilium_is_written_as_null_data():
+    text = live_config.live_file_text("eu-edge-1", None)
+    assert '"data": null' in text
+    assert live_config.parse_live_file(text, "live/eu-edge-1.json") == ("eu-edge-1", None)
+
+
+@pytest.mark.parametrize(
+    "text, part",
+    [
+        ("{not json", "live/x.json is not JSON"),
+        ('{"format": 9, "cluster": "x", "data": null}', "live/x.json: format is 9; allowed: 1"),
+        ('{"format": 1, "cluster": "", "data": null}', "live/x.json: cluster '' is not"),
+        ('{"format": 1, "cluster": "x", "data": {"cluster-id": "y"}}', "cluster-id 'y'"),
+    ],
+)
+def test_a_live_file_that_cannot_be_read_names_the_file(text, part):
+    with pytest.raises(live_config.LiveConfigError) as err:
+        live_config.parse_live_file(text, "live/x.json")
+    assert part in str(err.value)
+
+
+def test_targets_are_the_clusters_with_a_kubeconfig():
+    hosts = {
+        "a1": {"edgemesh_cluster_name": "eu-core", "edgemesh_kubeconfig": "/k/eu"},
+        "a2": {"edgemesh_cluster_name": "eu-core", "edgemesh_kubeconfig": "/k/eu"},
+        "b1": {"edgemesh_cluster_name": "us-core"},  # built by the collection
+        "c1": {
+            "edgemesh_cluster_name": "ap-core",
+            "edgemesh_kubeconfig": "/k/ap",
+            "edgemesh_kube_context": "ap",
+        },
+    }
+    assert live_config.live_targets(hosts) == [
+        {"cluster": "ap-core", "kubeconfig": "/k/ap", "context": "ap"},
+        {"cluster": "eu-core", "kubeconfig": "/k/eu", "context": ""},
+    ]
+    hosts["a2"]["edgemesh_kubeconfig"] = "/k/other"
+    with pytest.raises(live_config.LiveConfigError, match="hosts a1 and a2 disagree"):
+        live_config.live_targets(hosts)
+
+
+def test_live_files_from_k8s_info_results():
+    results = [
+        {"item": {"cluster": "eu-core"}, "resources": [{"data": CHART_DATA}]},
+        {"item": {"cluster": "eu-edge-1"}, "resources": []},
+    ]
+    files = live_config.live_files(results)
+    assert sorted(files) == ["live/eu-core.json", "live/eu-edge-1.json"]
+    assert files["live/eu-core.json"]["mode"] == "0644"
+    assert files["live/eu-edge-1.json"]["content"] == live_config.live_file_text("eu-edge-1", None)
+    with pytest.raises(live_config.LiveConfigError, match="without its item"):
+        live_config.live_files([{"resources": []}])
