@@ -12,7 +12,7 @@ author: edgemesh maintainers
 version_added: 0.3.0
 short_description: The kubeconfig path of every cluster of the mesh plan
 description:
-  - Returns C({cluster: absolute kubeconfig path}) for every cluster of the plan, resolved
+  - Returns a mapping of cluster name to absolute kubeconfig path for every cluster of the plan, resolved
     as the roles resolve them (the inventory's C(edgemesh_kubeconfig), else
     C(<output_dir>/<cluster>/kubeconfig)), in the plan's order.
   - The playbooks that talk to clusters check these once, before anything else and in

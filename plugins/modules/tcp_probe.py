@@ -16,7 +16,7 @@ description:
   - Opens one TCP connection from the managed node to O(port) of every address of
     O(addresses), all at once, and says for each whether it C(connected), was C(refused)
     (a reset or an ICMP error came back, so the address is reachable but nothing listens)
-    or C(timeout) (nothing came back within O(timeout): dropped on the way).
+    or C(timeout) (nothing came back within O(timeout), so it was dropped on the way).
   - The link-failure drill (playbooks/drill_partition.yml) uses it to prove that a cut
     really drops traffic and that healing brings it back. Read-only; never changes
     anything.

@@ -177,7 +177,9 @@ def test_real_nft_drops_traffic_to_a_cut_peer(tmp_path):
 def test_devices_of_reads_real_ip_json_output():
     import json
 
-    links = json.loads(subprocess.run(["ip", "-j", "address"], capture_output=True).stdout)
+    links = json.loads(
+        subprocess.run(["ip", "-j", "address"], capture_output=True, check=True).stdout
+    )
     assert drill.devices_of(links, ["127.0.0.1", "::1"]) == ["lo"]
     with pytest.raises(drill.DrillError, match="no network device of this node carries 192.0.2.99"):
         drill.devices_of(links, ["192.0.2.99"])
