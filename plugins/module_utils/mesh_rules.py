@@ -73,7 +73,7 @@ POLICY_ENTITIES = (
     "kube-apiserver",
 )
 # Cluster Mesh global services: the values of the annotation service.cilium.io/affinity
-# (Cilium docs, network/clustermesh/services.rst, "Global Service Affinity").
+# (the Cilium documentation of Cluster Mesh global services: local, remote or none).
 GLOBAL_SERVICE_AFFINITIES = ("local", "remote", "none")
 
 # Cilium versions: one form everywhere, X.Y.Z with an optional leading 'v' and an optional
