@@ -238,3 +238,33 @@ def test_refusals_are_messages(mesh):
         "role_inputs: localhost has no fact edgemesh_plan; run playbooks/plan.yml" in no_plan.stdout
     )
     assert "Traceback" not in no_plan.stdout + no_plan.stderr
+
+
+def test_without_edgemesh_output_dir_the_inputs_use_the_inventory_dir(mesh):
+    """Issue 13, finding 2: unset, the output dir is <inventory dir>/.edgemesh for the plan
+    (cluster_inputs.yml loads plan.json there) and for the role variables alike."""
+    tmp_path, plan = mesh
+    default = tmp_path / ".edgemesh"
+    default.mkdir()
+    (default / "plan.json").write_text((tmp_path / "build" / "plan.json").read_text())
+    (tmp_path / "test.yml").write_text(
+        "---\n- name: Inputs\n  ansible.builtin.import_playbook: %s\n"
+        "  vars:\n    __edgemesh_distribution: k3s\n%s"
+        % (ROOT / "playbooks" / "cluster_inputs.yml", DUMP)
+    )
+    result = subprocess.run(
+        [PLAYBOOK, "-i", str(tmp_path / "hosts.yml"), str(tmp_path / "test.yml")]
+        + ["-e", "out=%s" % (tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        cwd=ROOT,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    for host in ("eu-1", "eu-2", "eu-3"):
+        found = seen(tmp_path, host)["vars"]
+        assert found["k3s_output_dir"] == str(default)
+        assert found == k3s_inputs(
+            cluster(plan, "eu-core"), host, {"edgemesh_output_dir": str(default)}
+        )
