@@ -192,7 +192,7 @@ def cycle(work, number, results):
 
 
 def report(results):
-    print("\nmedian over %d cycle(s)" % len(results[("prereq", "first")]))
+    print("\nmedian over %d cycle(s)" % min(len(times) for times in results.values()))
     print("%-8s %10s %10s %8s %8s" % ("run", "prereq s", "node_prep", "ratio", "target"))
     ok = True
     for run in RUNS:
@@ -219,9 +219,14 @@ def main():
     results = dict(((role, run), []) for role in ("prereq", "node_prep") for run in RUNS)
     try:
         write_setup(work, k3s, args.hosts, args.image)
-        for number in range(1, args.cycles + 1):
-            cycle(work, number, results)
-        report(results)
+        try:
+            for number in range(1, args.cycles + 1):
+                cycle(work, number, results)
+        except KeyboardInterrupt:
+            # The hosts of the cycle were destroyed (cycle's finally); report what ran.
+            print("interrupted: the medians cover the completed runs only", flush=True)
+        if all(results.values()):
+            report(results)
     finally:
         if args.keep:
             print("work directory kept: %s" % work)
