@@ -12,8 +12,9 @@ short_description: containerd's registry mirror files (hosts.toml), one per regi
 version_added: 0.2.0
 author: edgemesh maintainers
 description:
-  - Returns C({path: text}) with C(<config_path>/<registry>/hosts.toml) for every registry of
-    the input, as containerd's CRI plugin reads them (C(config_path) of its registry section).
+  - Returns a mapping of path to text, with C(<config_path>/<registry>/hosts.toml) for every
+    registry of the input, as containerd's CRI plugin reads them (C(config_path) of its
+    registry section).
   - Each registry maps to a list of mirror URLs, or to a mapping with C(mirrors), and optionally
     C(server) (the upstream, default C(https://<registry>), C(https://registry-1.docker.io) for
     C(docker.io)), C(capabilities) (default C(pull), C(resolve)), C(skip_verify) and C(ca).
