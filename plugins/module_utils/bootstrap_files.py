@@ -422,7 +422,8 @@ class _Kubeadm(object):
         version = self.inputs.text("kubeadm_kubernetes_version")
         problem = mesh_rules.kubernetes_version_problem(version)
         if problem:
-            raise self.inputs._bad("kubeadm_kubernetes_version", version, problem)
+            allowed = problem.rpartition("allowed: ")[2]
+            raise self.inputs._bad("kubeadm_kubernetes_version", version, allowed)
         return "v" + version.lstrip("v")
 
     def encryption(self, lines):
