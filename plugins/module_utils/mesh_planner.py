@@ -10,7 +10,9 @@ Entry points:
 
 * ``clusters_from_inventory(inventory)`` turns the parsed output of
   ``ansible-inventory --list`` into the cluster list of docs/contracts.md.
-* ``plan_mesh(clusters, settings, state)`` returns ``{"plan": ..., "state": ...}``.
+* ``plan_mesh(clusters, settings, state)`` returns ``{"plan": ..., "state": ...}``;
+  ``live=`` (the live files of playbooks/adopt_live.yml) keeps running clusters' IDs and
+  pool CIDRs, checked with live_config's reinstall rules.
 
 Both raise ``PlanError`` with a message that names the cluster, the key, the bad value and
 what is allowed.  Nothing is returned when anything is wrong (no partial plans).

@@ -29,6 +29,10 @@ description:
   - Files an earlier run wrote (listed in C(<output_dir>/plan-files.json)) that the plan no
     longer produces - those of clusters that left the plan - are removed; files this
     action never wrote (kubeconfigs, tokens, the mesh CA) are never touched.
+  - Reads the live files C(<output_dir>/live/<cluster>.json) that C(playbooks/adopt_live.yml)
+    wrote from the existing clusters' C(cilium-config); a live cluster keeps its cluster ID
+    and pool CIDRs and a plan that contradicts them is refused (docs/planner.md, "Live
+    clusters"). A live file that cannot be read fails the task naming it.
   - Returns what changed since the previous C(plan.json) (RV(changes), RV(change_summary)).
   - The logic lives in C(plugins/module_utils/) (C(mesh_planner), C(mesh_artifacts),
     C(cilium_values)); this is an action plugin that runs on the control node.
