@@ -13,8 +13,17 @@ by key:
   from endpoints of the clusters of their own region and from the listed entities (the
   selector is ``NotIn`` the exempt namespaces and ``Exists`` on the namespace label: NotIn
   alone also selects endpoints that have no namespace label);
+* ``CiliumClusterwideNetworkPolicy//edgemesh-baseline`` when ``options["baseline"]``
+  (optional, default false): the same object on every cluster; pods outside the exempt
+  namespaces accept ingress from the local cluster (entity ``cluster``: its pods, hosts,
+  nodes) and the health and kube-apiserver entities, so everything cross-cluster that no
+  other policy allows is denied (``baseline_policy``);
 * ``CiliumNetworkPolicy/<to_namespace>/edgemesh-allow-<flow>`` for each allowed flow that
   targets this cluster (``to_clusters`` / ``to_regions``; every cluster when both are empty).
+
+``exported_namespaces`` says which namespaces carry ``clustermesh.cilium.io/global`` when
+the namespace export is ``listed`` (Cilium 1.20+), ``namespace_export`` what the role
+patches and releases, ``policy_report`` what the policies would enforce (audit mode).
 
 With ``options["policies"]`` false (optional, default true) nothing is wanted, so the role
 deletes every policy it applied before (``global_services.cleanup``).
@@ -55,11 +64,18 @@ FLOW_KEYS = (
     "to_clusters",
     "to_regions",
 )
-PORT_KEYS = ("port", "protocol")
+PORT_KEYS = ("port", "protocol", "end_port")
 OPTION_KEYS = ("region_isolation", "isolation_exempt_namespaces", "isolation_entities")
 # Optional: policies false = the role manages no policy on this cluster (it wants none, so
 # those it applied before are deleted); the flows are not read then.
-OPTIONAL_KEYS = ("policies",)
+OPTIONAL_KEYS = ("policies", "baseline")
+BASELINE_NAME = "edgemesh-baseline"
+# The baseline admits the local cluster and these entities (Cilium docs, policy language,
+# entities: "cluster" is every endpoint of the local cluster with its hosts and all nodes,
+# remote nodes of the mesh included).
+BASELINE_ENTITIES = ("cluster", "health", "host", "kube-apiserver", "remote-node")
+NAMESPACE_EXPORT_MODES = ("all", "listed")
+NAMESPACE_EXPORT_LABELS = {"global-services.edgemesh.io/exported": "true"}
 DNS_LABEL_ALLOWED = "a DNS label (RFC 1123, at most %d characters)" % mesh_rules.DNS_LABEL_MAX
 
 
@@ -155,9 +171,17 @@ def _names(values, where, valid, allowed):
 class FlowPort:
     port: int
     protocol: str
+    end_port: Optional[int] = None
 
     def to_dict(self):
-        return {"port": str(self.port), "protocol": self.protocol}
+        data = {"port": str(self.port), "protocol": self.protocol}
+        if self.end_port is not None:
+            data["endPort"] = self.end_port
+        return data
+
+    def text(self):
+        ports = str(self.port) if self.end_port is None else "%d-%d" % (self.port, self.end_port)
+        return "%s/%s" % (ports, self.protocol)
 
 
 @dataclass(frozen=True)
@@ -170,7 +194,7 @@ class Flow:
     ports: Tuple[FlowPort, ...]
     from_clusters: Tuple[str, ...] = ()
     from_regions: Tuple[str, ...] = ()
-    from_namespace: Optional[str] = None
+    from_namespace: Optional[Tuple[str, ...]] = None
     from_labels: Optional[dict] = None
     to_clusters: Tuple[str, ...] = ()
     to_regions: Tuple[str, ...] = ()
@@ -223,7 +247,22 @@ def _port(data, where):
             "%s: protocol %r is not allowed; allowed: %s"
             % (where, protocol, ", ".join(mesh_rules.POLICY_PORT_PROTOCOLS))
         )
-    return FlowPort(port, protocol.upper())
+    return FlowPort(port, protocol.upper(), _end_port(data, port, where))
+
+
+def _end_port(data, port, where):
+    """Optional end of a port range (CiliumNetworkPolicy endPort): above port, a port number."""
+    if "end_port" not in data:
+        return None
+    end = data["end_port"]
+    if isinstance(end, str) and end.isdigit():
+        end = int(end)
+    if not mesh_rules.is_policy_port(end) or end <= port:
+        raise PolicyError(
+            "%s: end_port %r is not allowed; allowed: a port number above port %d, at most %d"
+            % (where, data["end_port"], port, mesh_rules.POLICY_PORT_RANGE[1])
+        )
+    return end
 
 
 def _ports(value, where):
@@ -232,6 +271,17 @@ def _ports(value, where):
             "%s: ports: %r is not allowed; allowed: a non-empty list" % (where, value)
         )
     return tuple(_port(p, "%s: ports[%d]" % (where, i)) for i, p in enumerate(value))
+
+
+def _namespaces(value, where):
+    """from_namespace: one namespace or a non-empty list of them -> sorted tuple."""
+    values = [value] if isinstance(value, str) else value
+    if not isinstance(values, list) or not values:
+        raise PolicyError(
+            "%s: %r is not allowed; allowed: a namespace or a non-empty list of namespaces (%s)"
+            % (where, value, DNS_LABEL_ALLOWED)
+        )
+    return tuple(sorted(set(_dns_label(v, where) for v in values)))
 
 
 def _members(value, where, kind, known):
@@ -281,7 +331,7 @@ def parse_flow(data, index, clusters):
             data.get("from_regions", []), where + ": from_regions", "region", regions
         ),
         from_namespace=(
-            _dns_label(data["from_namespace"], where + ": from_namespace")
+            _namespaces(data["from_namespace"], where + ": from_namespace")
             if "from_namespace" in data
             else None
         ),
@@ -327,17 +377,7 @@ def isolation_policy(cluster, clusters, options):
         "spec": {
             "description": "edgemesh: default-deny between regions; region %s accepts only its"
             " own clusters and the allowed flows" % cluster.region,
-            "endpointSelector": {
-                "matchExpressions": [
-                    {
-                        "key": NAMESPACE_LABEL,
-                        "operator": "NotIn",
-                        "values": sorted(options.isolation_exempt_namespaces),
-                    },
-                    # NotIn alone also matches endpoints without the label (hosts, world).
-                    {"key": NAMESPACE_LABEL, "operator": "Exists"},
-                ]
-            },
+            "endpointSelector": _exempt_selector(options),
             "ingress": [
                 {
                     "fromEndpoints": [
@@ -362,7 +402,7 @@ def flow_policy(flow, clusters):
         expressions.append({"key": NAMESPACE_LABEL, "operator": "Exists"})
     else:
         expressions.append(
-            {"key": NAMESPACE_LABEL, "operator": "In", "values": [flow.from_namespace]}
+            {"key": NAMESPACE_LABEL, "operator": "In", "values": list(flow.from_namespace)}
         )
     selector = {"matchExpressions": expressions}
     if flow.from_labels is not None:
@@ -388,9 +428,47 @@ def flow_policy(flow, clusters):
     }
 
 
-def wanted_policies(clusters, cluster_name, flows, options):
-    """{"Kind/namespace/name": manifest} of the policies wanted on ``cluster_name``."""
-    plan = parse_clusters(clusters)
+def _exempt_selector(options):
+    """Pods outside the exempt namespaces (NotIn alone also matches hosts and world)."""
+    return {
+        "matchExpressions": [
+            {
+                "key": NAMESPACE_LABEL,
+                "operator": "NotIn",
+                "values": sorted(options.isolation_exempt_namespaces),
+            },
+            {"key": NAMESPACE_LABEL, "operator": "Exists"},
+        ]
+    }
+
+
+def baseline_policy(options):
+    """The CiliumClusterwideNetworkPolicy of default-deny for cross-cluster traffic only.
+
+    The same object on every cluster: the entity ``cluster`` means the local cluster
+    wherever the policy is applied, so no cluster name is written into it.
+    """
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "CiliumClusterwideNetworkPolicy",
+        "metadata": {"name": BASELINE_NAME, "labels": dict(MANAGED_LABELS)},
+        "spec": {
+            "description": "edgemesh: baseline; intra-cluster, node, health and API server"
+            " traffic stays allowed, cross-cluster traffic only by an allowed flow",
+            "endpointSelector": _exempt_selector(options),
+            "ingress": [{"fromEntities": list(BASELINE_ENTITIES)}],
+        },
+    }
+
+
+def _policy_switch(options, key):
+    value = options.get(key, key == "policies") if isinstance(options, dict) else True
+    if not isinstance(value, bool):
+        raise PolicyError("options: %s is %r; allowed: true or false" % (key, value))
+    return value
+
+
+def _target(plan, cluster_name):
     names = [c.name for c in plan]
     me = next((c for c in plan if c.name == cluster_name), None)
     if me is None:
@@ -398,14 +476,19 @@ def wanted_policies(clusters, cluster_name, flows, options):
             "cluster %r is not in the plan; %sallowed: %s"
             % (cluster_name, _did_you_mean(cluster_name, names), ", ".join(names))
         )
-    if isinstance(options, dict) and options.get("policies", True) is False:
+    return me
+
+
+def wanted_policies(clusters, cluster_name, flows, options):
+    """{"Kind/namespace/name": manifest} of the policies wanted on ``cluster_name``."""
+    plan = parse_clusters(clusters)
+    me = _target(plan, cluster_name)
+    if not _policy_switch(options, "policies"):
         return {}
-    if isinstance(options, dict) and not isinstance(options.get("policies", True), bool):
-        raise PolicyError(
-            "options: policies is %r; allowed: true or false" % (options["policies"],)
-        )
     settings = PolicyOptions.from_dict(options)
     wanted = {}
+    if _policy_switch(options, "baseline"):
+        wanted["CiliumClusterwideNetworkPolicy//" + BASELINE_NAME] = baseline_policy(settings)
     if settings.region_isolation:
         wanted["CiliumClusterwideNetworkPolicy//" + ISOLATION_NAME] = isolation_policy(
             me, plan, settings
@@ -415,3 +498,153 @@ def wanted_policies(clusters, cluster_name, flows, options):
             key = "CiliumNetworkPolicy/%s/%s%s" % (flow.to_namespace, FLOW_PREFIX, flow.name)
             wanted[key] = flow_policy(flow, plan)
     return dict(sorted(wanted.items()))
+
+
+def _export_minor(cilium_version):
+    try:
+        return mesh_rules.cilium_minor(cilium_version)
+    except mesh_rules.RuleError as exc:
+        raise PolicyError("namespace export: %s" % exc)
+
+
+def exported_namespaces(clusters, cilium_version, mode, flows, services):
+    """The namespaces that must carry clustermesh.cilium.io/global: "true", sorted.
+
+    ``mode`` ``all`` (every namespace is global, the chart default): none. ``listed``
+    (``clustermesh.defaultGlobalNamespace: false``, Cilium 1.20+ only): the namespaces of
+    the global services and both ends of every allowed flow - the same on every cluster. A
+    flow without ``from_namespace`` is refused then: its sources could be in any namespace,
+    and pods of a namespace that is not global are not shared with the other clusters.
+    """
+    if mode not in NAMESPACE_EXPORT_MODES:
+        raise PolicyError(
+            "namespace export is %r; %sallowed: %s"
+            % (mode, _did_you_mean(mode, NAMESPACE_EXPORT_MODES), ", ".join(NAMESPACE_EXPORT_MODES))
+        )
+    if mode == "all":
+        return []
+    minor = _export_minor(cilium_version)
+    if minor not in mesh_rules.GLOBAL_NAMESPACE_MINORS:
+        raise PolicyError(
+            "namespace export listed needs Cilium %s (clustermesh.defaultGlobalNamespace and the"
+            " namespace annotation %s); the plan's Cilium is %s (minor %s); allowed here: all"
+            % (
+                " or ".join(mesh_rules.GLOBAL_NAMESPACE_MINORS),
+                mesh_rules.GLOBAL_NAMESPACE_ANNOTATION,
+                cilium_version,
+                minor,
+            )
+        )
+    # global_services imports this module: import it here, not at the top.
+    from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import global_services
+
+    plan = parse_clusters(clusters)
+    namespaces = set()
+    for flow in parse_flows(flows, plan):
+        if flow.from_namespace is None:
+            raise PolicyError(
+                "allowed flow %s is invalid: from_namespace is missing; allowed with namespace"
+                " export listed: the source namespaces (only global namespaces are shared)"
+                % flow.name
+            )
+        namespaces.update(flow.from_namespace)
+        namespaces.add(flow.to_namespace)
+    try:
+        listed = global_services.parse_services(services, sorted(c.name for c in plan))
+    except global_services.ServiceError as exc:
+        raise PolicyError(str(exc))
+    namespaces.update(s.namespace for s in listed)
+    return sorted(namespaces)
+
+
+def namespace_patch(namespace, export):
+    """Merge patch of one Namespace: mark it global (export) or take the mark off."""
+    value = "true" if export else None
+    return {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {
+            "name": namespace,
+            "labels": {key: value for key in NAMESPACE_EXPORT_LABELS},
+            "annotations": {mesh_rules.GLOBAL_NAMESPACE_ANNOTATION: value},
+        },
+    }
+
+
+def _labelled_namespaces(found):
+    """k8s_info of the Namespaces carrying NAMESPACE_EXPORT_LABELS -> their names."""
+    resources = found.get("resources") if isinstance(found, dict) else None
+    if not isinstance(resources, list):
+        raise PolicyError(
+            "found namespaces are %r; allowed: the registered k8s_info of Namespaces" % (found,)
+        )
+    names = []
+    for resource in resources:
+        metadata = resource.get("metadata") if isinstance(resource, dict) else None
+        labels = (metadata or {}).get("labels") or {}
+        if not isinstance(metadata, dict) or not isinstance(metadata.get("name"), str):
+            raise PolicyError("found namespace %r has no metadata.name" % (resource,))
+        if all(labels.get(k) == v for k, v in NAMESPACE_EXPORT_LABELS.items()):
+            names.append(metadata["name"])
+    return names
+
+
+def namespace_export(clusters, cilium_version, mode, flows, services, found=None):
+    """{"apply": [patch], "release": [patch]}: Namespaces to mark global, and those the role
+    marked before that are no longer listed (``found``: k8s_info of the labelled ones)."""
+    wanted = exported_namespaces(clusters, cilium_version, mode, flows, services)
+    before = _labelled_namespaces(found) if found is not None else []
+    return {
+        "apply": [namespace_patch(ns, True) for ns in wanted],
+        "release": [namespace_patch(ns, False) for ns in sorted(set(before) - set(wanted))],
+    }
+
+
+def _selector_text(selector):
+    parts = ["%s=%s" % item for item in sorted((selector.get("matchLabels") or {}).items())]
+    for expr in selector.get("matchExpressions") or []:
+        values = ",".join(expr.get("values") or [])
+        parts.append(
+            "%s %s%s" % (expr["key"], expr["operator"], " [%s]" % values if values else "")
+        )
+    return " and ".join(parts) or "every endpoint"
+
+
+def _rule_text(rule):
+    sources = ["entities %s" % ",".join(rule["fromEntities"])] if "fromEntities" in rule else []
+    sources += ["(%s)" % _selector_text(s) for s in rule.get("fromEndpoints") or []]
+    ports = [
+        "%s%s/%s" % (p["port"], "-%d" % p["endPort"] if "endPort" in p else "", p["protocol"])
+        for entry in rule.get("toPorts") or []
+        for p in entry.get("ports") or []
+    ]
+    return " or ".join(sources) + (" on " + ", ".join(ports) if ports else " on every port")
+
+
+def policy_report(wanted, cleanup=None):
+    """Lines saying what the wanted policies would enforce and what would be deleted.
+
+    For the audit mode (the role applies and deletes nothing): every selected endpoint
+    accepts ingress only from what one of its policies allows.
+    """
+    if not isinstance(wanted, dict):
+        raise PolicyError(
+            "wanted policies are %r; allowed: what wanted_policies returns" % (wanted,)
+        )
+    lines = []
+    for key, manifest in sorted(wanted.items()):
+        spec = manifest.get("spec") or {}
+        lines.append(
+            "would apply %s: endpoints (%s) accept ingress from %s"
+            % (
+                key,
+                _selector_text(spec.get("endpointSelector") or {}),
+                "; or from ".join(_rule_text(r) for r in spec.get("ingress") or []),
+            )
+        )
+    for item in (cleanup or {}).get("delete", []):
+        lines.append(
+            "would delete %s/%s/%s (no longer wanted)"
+            % (item["kind"], item["namespace"], item["name"])
+        )
+    return lines or ["no policy wanted and none to delete"]

@@ -72,6 +72,10 @@ POLICY_ENTITIES = (
     "none",
     "kube-apiserver",
 )
+# Cluster Mesh namespace export (Cilium CFP-39876; the 1.20.0 chart's values.yaml documents
+# clustermesh.defaultGlobalNamespace and this namespace annotation): the minors that have it.
+GLOBAL_NAMESPACE_ANNOTATION = "clustermesh.cilium.io/global"
+GLOBAL_NAMESPACE_MINORS = ("1.20",)
 # Cluster Mesh global services: the values of the annotation service.cilium.io/affinity
 # (the Cilium documentation of Cluster Mesh global services: local, remote or none).
 GLOBAL_SERVICE_AFFINITIES = ("local", "remote", "none")

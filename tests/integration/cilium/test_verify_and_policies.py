@@ -22,6 +22,9 @@ import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 EXAMPLE_VARS = ROOT / "inventories" / "example" / "group_vars" / "all" / "cilium.yml"
+ROLE_DEFAULTS = yaml.safe_load(
+    (ROOT / "roles" / "global_services" / "defaults" / "main.yml").read_text(encoding="utf-8")
+)
 
 CLUSTERS = [
     {"name": "eu-core", "region": "eu-west"},
@@ -89,7 +92,9 @@ def render_policies(tmp):
                 str(EXAMPLE_VARS),
                 str(ROOT / "roles" / "global_services" / "vars" / "main.yml"),
             ],
+            # the role's defaults as play vars: the vars files (example) take precedence
             "vars": {
+                **ROLE_DEFAULTS,
                 "global_services_plan": {"clusters": CLUSTERS},
                 "global_services_cluster_name": cluster["name"],
                 "global_services_output_dir": str(tmp),
