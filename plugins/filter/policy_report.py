@@ -60,9 +60,12 @@ def policy_report(wanted, cleanup=None):
         )
     try:
         return build(wanted, cleanup)
-    except (PolicyError, KeyError, TypeError, AttributeError) as exc:
+    except PolicyError as exc:
+        raise AnsibleFilterError("policy_report: %s" % exc)
+    except (KeyError, TypeError, AttributeError) as exc:
         raise AnsibleFilterError(
-            "policy_report: the policies are not what mesh_policies builds: %s" % exc
+            "policy_report: the policies are not what mesh_policies builds (%s: %s)"
+            % (type(exc).__name__, exc)
         )
 
 
