@@ -359,3 +359,24 @@ def test_global_services_refuses_bad_settings_with_clear_messages(runner):
     proc = runner.run("verify.yml", example, check=False)[0]
     assert proc.returncode != 0
     assert "No kubeconfig on the control node for 3 planned cluster(s)" in proc.stdout
+
+
+def test_global_services_refuses_namespace_export_before_1_20(runner):
+    """issue 16 #5: namespace export listed needs Cilium 1.20; the example plans 1.19.6, so
+    the role's preflight (real Ansible, the namespace_export filter) stops, naming the
+    version, before any task talks to a cluster."""
+    example = ROOT / "inventories" / "example"
+    runner.run("plan.yml", example)
+    for cluster in ("eu-core", "eu-edge-1", "us-core"):
+        (runner.out / cluster).mkdir(parents=True, exist_ok=True)
+        (runner.out / cluster / "kubeconfig").write_text(yaml.safe_dump(REFUSING_KUBECONFIG))
+    listed = '{"global_services_namespace_export": "listed"}'
+    proc = runner.run("global_services.yml", example, "-e", listed, check=False)[0]
+    assert proc.returncode != 0
+    flat = " ".join(proc.stdout.split())
+    assert (
+        "namespace_export: namespace export listed needs Cilium 1.20 (clustermesh.defaultGlobalNamespace"
+        " and the namespace annotation clustermesh.cilium.io/global); the plan's Cilium is 1.19.6"
+        " (minor 1.19); allowed here: all" in flat
+    )
+    assert "Mark the global services" not in flat
