@@ -166,6 +166,6 @@ def test_preview_bytes_equal_what_the_role_passes_to_helm(runner, tmp_path, writ
         assert values_text(installed) == preview, name
     c02 = _release_values(runner, "c02")
     assert (c02["k8sServiceHost"], c02["k8sServicePort"]) == ("api.c02.example", 8443)
-    assert _release_values(runner, "c01")["hubble"]["ui"] == {"enabled": True}
+    assert _release_values(runner, "c01")["hubble"]["ui"]["enabled"] is True
     assert _release_values(runner, "c02")["hubble"]["ui"] == {"enabled": False}
     assert _release_values(runner, "c03")["routingMode"] == "native"
