@@ -114,6 +114,17 @@ DEFAULT_CILIUM_VERSION = "1.19.6"
 _MINORS = dict((m.minor, m) for m in CILIUM_MINORS)
 
 
+# clustermesh.apiserver.tls.authMode, the chart default per minor (the charts' values.yaml;
+# the Cilium 1.19 upgrade notes: "migration" needs the clustermesh-remote-users ConfigMap,
+# which the chart renders when clustermesh.config.enabled is true).
+CLUSTERMESH_AUTH_MODE_DEFAULTS = {"1.18": "legacy", "1.19": "migration", "1.20": "migration"}
+
+
+def clustermesh_auth_mode_default(version):
+    """The chart default of clustermesh.apiserver.tls.authMode for a version (or minor)."""
+    return CLUSTERMESH_AUTH_MODE_DEFAULTS[cilium_minor(version, require_patch=False)]
+
+
 class RuleError(ValueError):
     """A value breaks one of the rules above; the message says what is allowed."""
 
