@@ -27,7 +27,9 @@ import copy
 from dataclasses import asdict, dataclass
 
 from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import (
+    cilium_status,
     cilium_values,
+    dataplane_probe,
     mesh_rules,
     mesh_state_schema,
 )
@@ -335,3 +337,13 @@ def record_version(state_text, cluster, version):
         )
     data["clusters"][cluster]["cilium_version"] = mesh_rules.normalize_cilium_version(version)
     return mesh_state_schema.dump_state(data)
+
+
+def verify_failures(plan, cluster, checks, probe_log):
+    """What failed in the verify of one upgraded cluster: its status checks (all must be
+    ok; none run is a failure) and the probe calls made from it (None: no probe ran)."""
+    failures = list(cilium_status.report([cluster], [checks or {}])["failures"])
+    if probe_log is not None:
+        probe = dataplane_probe.report(plan, {cluster: probe_log})
+        failures += [f for f in probe["failures"] if f.startswith(cluster + " -> ")]
+    return failures

@@ -20,6 +20,7 @@ import pytest
 
 from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import cilium_upgrade as cu
 from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import (
+    cilium_status,
     cilium_values,
     mesh_rules,
     mesh_state_schema,
@@ -302,3 +303,21 @@ def test_record_version_refuses_unknown_cluster_and_bad_state():
         cu.record_version(state_text(), "c09", "1.19.6")
     with pytest.raises(mesh_state_schema.StateError):
         cu.record_version('{"format": 2}', "c01", "1.19.6")
+
+
+# ----------------------------------------------------------------- verify of one cluster
+
+
+def test_verify_failures_of_the_upgraded_cluster():
+    plan = make_plan(2, "1.19.6")
+    failures = cu.verify_failures(plan, "c01", {}, None)
+    assert failures and all(f.startswith("c01: ") for f in failures)  # nothing ran: fails
+    probe = cu.verify_failures(plan, "c01", {}, "")
+    assert any(f.startswith("c01 -> ") for f in probe)
+    assert not any(f.startswith("c02") for f in probe)  # c02 was not probed in this step
+    ok = dict((check, {"ok": True, "detail": "ok"}) for check in cilium_status.CHECKS)
+    assert cu.verify_failures(plan, "c01", ok, None) == []
+    bad = dict(ok, clustermesh={"ok": False, "detail": "0/1 remote clusters ready"})
+    assert cu.verify_failures(plan, "c01", bad, None) == [
+        "c01: clustermesh: 0/1 remote clusters ready"
+    ]
