@@ -89,6 +89,7 @@ PLAYBOOK_VARS = frozenset(
         "edgemesh_awx_state_secret",
         "edgemesh_awx_steps",
         "verify_checks",
+        "verify_probe_log",
         "edgemesh_remove_etcdctl",
         "edgemesh_drill",
         "edgemesh_drill_confirm",

@@ -89,6 +89,13 @@ def test_verify_with_kubeconfigs_passes_the_access_check(planned):
     """With kubeconfigs present the access check passes; the run then fails on the
     unreachable API servers (documentation addresses), not on the check."""
     _kubeconfigs(planned)
-    proc = _run("playbooks/verify.yml", "--check", "-e", f"edgemesh_output_dir={planned}")
+    proc = _run(
+        "playbooks/verify.yml",
+        "--check",
+        "-e",
+        f"edgemesh_output_dir={planned}",
+        "-e",
+        "verify_wait_timeout=0",
+    )
     assert "No kubeconfig on the control node" not in proc.stdout
     assert "Refuse clusters without a kubeconfig" in proc.stdout
