@@ -13,8 +13,13 @@ state record after a verified cluster need a real cluster (docs/upgrade_cilium.m
 """
 
 import json
+import pathlib
 
 import yaml
+
+from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import mesh_state_schema
+
+ROOT = pathlib.Path(__file__).resolve().parents[3]
 
 ORDER = "cilium-upgrade target="
 
@@ -148,3 +153,47 @@ def test_patch_upgrade_runs_the_preflight_and_removes_it(runner, tmp_path, write
     assert sorted(store) == ["kube-system/cilium"]
     assert store["kube-system/cilium"]["summary"]["chart"] == "cilium-1.19.5"
     assert (runner.out / "mesh-state.json").read_bytes() == state
+
+
+def test_record_writes_the_verified_version_through_the_schema_keeping_the_mode(
+    runner, tmp_path, write_mesh
+):
+    # playbooks/tasks/upgrade_cilium_record.yml as upgrade_cilium.yml includes it after a
+    # verified cluster (the verify itself needs a real cluster).
+    inventory = mesh(runner, tmp_path, write_mesh, 2, "1.18.12")
+    state_path = runner.out / "mesh-state.json"
+    state_path.chmod(0o640)
+    before = json.loads(state_path.read_text())
+    playbook = tmp_path / "record.yml"
+    playbook.write_text(
+        yaml.safe_dump(
+            [
+                {
+                    "name": "Record",
+                    "hosts": "localhost",
+                    "gather_facts": False,
+                    "vars": {
+                        "__edgemesh_out": str(runner.out),
+                        "edgemesh_release_cluster": "c02",
+                        "edgemesh_upgrade_step": {"cluster": "c02", "target": "1.19.6"},
+                    },
+                    "tasks": [
+                        {
+                            "name": "Record",
+                            "ansible.builtin.include_tasks": str(
+                                ROOT / "playbooks" / "tasks" / "upgrade_cilium_record.yml"
+                            ),
+                        }
+                    ],
+                }
+            ]
+        )
+    )
+    proc, _log = runner.run(str(playbook), inventory)
+    after = json.loads(state_path.read_text())
+    assert after["clusters"]["c02"]["cilium_version"] == "1.19.6"
+    assert after["clusters"]["c01"] == before["clusters"]["c01"]
+    assert oct(state_path.stat().st_mode & 0o777) == "0o640"
+    assert state_path.read_text() == mesh_state_schema.dump_state(after)
+    proc, _log = runner.run(str(playbook), inventory)
+    assert "changed=0" in proc.stdout  # a second record changes nothing
