@@ -74,7 +74,7 @@ def ports_of(policy):
 
 def test_port_ranges_become_end_port():
     flow = dict(FLOW, ports=[{"port": 30000, "end_port": 30100, "protocol": "udp"}, {"port": 53}])
-    (cnp,) = wanted(flows=[flow]).values()
+    (cnp,) = list(wanted(flows=[flow]).values())
     assert ports_of(cnp) == [
         {"port": "30000", "protocol": "UDP", "endPort": 30100},
         {"port": "53", "protocol": "TCP"},
@@ -86,7 +86,7 @@ def test_port_ranges_become_end_port():
 
 def test_several_source_namespaces():
     flow = dict(FLOW, from_namespace=["reports", "billing", "reports"])
-    (cnp,) = wanted(flows=[flow]).values()
+    (cnp,) = list(wanted(flows=[flow]).values())
     expressions = cnp["spec"]["ingress"][0]["fromEndpoints"][0]["matchExpressions"]
     assert {
         "key": "k8s:io.kubernetes.pod.namespace",
