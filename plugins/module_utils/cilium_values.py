@@ -32,7 +32,11 @@ except ImportError:  # pragma: no cover - exercised only without netaddr
     netaddr = None
     HAS_NETADDR = False
 
-from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import mesh_rules, plan_types
+from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import (
+    api_endpoints,
+    mesh_rules,
+    plan_types,
+)
 
 DEFAULT_OPTIONS = {
     # datapath
@@ -43,7 +47,7 @@ DEFAULT_OPTIONS = {
     "native_routing_cidr_v6": None,  # override of the computed ipv6NativeRoutingCIDR
     "pod_cidr_mask_size": 24,  # per-node v4 block carved from the cluster's pod CIDR
     "pod_cidr_mask_size_v6": None,  # per-node v6 block; None = pool prefix + 16 (max 120)
-    "kube_proxy_replacement": True,  # k8sServiceHost/Port: the plan's api_endpoint
+    "kube_proxy_replacement": True,  # k8sServiceHost/Port: api_endpoints.agent_endpoint
     # encryption
     "encryption": True,
     "encryption_type": "wireguard",
@@ -475,8 +479,10 @@ def _routing(values, ctx, opts):
 def _kube_proxy_and_encryption(values, cluster, opts):
     if opts["kube_proxy_replacement"]:
         values["kubeProxyReplacement"] = True
-        values["k8sServiceHost"] = cluster.api_endpoint.host
-        values["k8sServicePort"] = cluster.api_endpoint.port
+        # Every node's own loopback, never one server (api_endpoints explains why and how).
+        endpoint = api_endpoints.agent_endpoint(cluster)
+        values["k8sServiceHost"] = endpoint.host
+        values["k8sServicePort"] = endpoint.port
         values["bpf"] = {"masquerade": True}
     else:
         values["kubeProxyReplacement"] = False

@@ -26,7 +26,7 @@ __metaclass__ = type
 import os
 from dataclasses import asdict, dataclass
 
-from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import plan_types
+from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import api_endpoints, plan_types
 from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils.mesh_rules import DISTRIBUTIONS
 
 # A server holding this path already belongs to a running cluster (k3s: embedded etcd data
@@ -81,6 +81,8 @@ class KubeadmInputs:
     kubeadm_control_plane_port: int
     kubeadm_cert_sans: list
     kubeadm_output_dir: str
+    kubeadm_apiserver_proxy: bool
+    kubeadm_apiserver_proxy_config: str
 
 
 @dataclass(frozen=True)
@@ -240,6 +242,7 @@ def kubeadm_inputs(plan_cluster, host, hostvars_of_host=None, initialised_server
     ctx = _Context(plan_cluster, host, hostvars_of_host, initialised_servers, "kubeadm")
     cl = ctx.cluster
     others = sorted(h for h in cl.server_hosts if h != ctx.init_host)
+    proxy = api_endpoints.needs_proxy(cl, host)
     return asdict(
         KubeadmInputs(
             kubeadm_cluster_name=cl.name,
@@ -253,9 +256,15 @@ def kubeadm_inputs(plan_cluster, host, hostvars_of_host=None, initialised_server
             kubeadm_control_plane_endpoint=ctx.api_host,
             kubeadm_control_plane_port=ctx.api_port,
             kubeadm_cert_sans=_unique(
-                cl.servers + [cl.control_plane_endpoint] + cl.extra_cert_sans
+                cl.servers
+                + [cl.control_plane_endpoint]
+                + cl.extra_cert_sans
+                + list(api_endpoints.LOOPBACK_SANS)
             ),
             kubeadm_output_dir=ctx.output_dir,
+            # Workers reach every control plane through 127.0.0.1:6443 (api_endpoints).
+            kubeadm_apiserver_proxy=proxy,
+            kubeadm_apiserver_proxy_config=api_endpoints.proxy_config(cl) if proxy else "",
         )
     )
 

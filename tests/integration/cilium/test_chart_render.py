@@ -28,8 +28,9 @@ import time
 import pytest
 import yaml
 
+from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import api_endpoints
 from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import cilium_values as cv
-from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import mesh_rules
+from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import mesh_rules, plan_types
 
 from .conftest import ROOT, chart_path
 
@@ -188,10 +189,13 @@ def test_cilium_config_carries_the_plan(renders, version):
             assert config["tunnel-protocol"] == "vxlan"
         api = r.get("DaemonSet", "cilium")["spec"]["template"]["spec"]["containers"][0]["env"]
         env = dict((e["name"], e.get("value")) for e in api)
+        # issue 15 #1: every node's own loopback (api_endpoints), never one server
+        local = api_endpoints.agent_endpoint(plan_types.ClusterPlan.from_dict(cluster))
         assert (env["KUBERNETES_SERVICE_HOST"], env["KUBERNETES_SERVICE_PORT"]) == (
-            cluster["api_endpoint"]["host"],
-            str(cluster["api_endpoint"]["port"]),
+            local.host,
+            str(local.port),
         )
+        assert local.host == "127.0.0.1" or cluster.get("kubeconfig")
 
 
 @pytest.mark.parametrize("version", VERSIONS)

@@ -386,24 +386,28 @@ def test_native_routing_cidr_override_must_cover():
     assert values["ipv4NativeRoutingCIDR"] == "10.0.0.0/8"
 
 
-def test_kube_proxy_replacement_uses_the_planned_api_endpoint():
+def test_kube_proxy_replacement_uses_each_nodes_own_loopback():
+    """issue 15 #1: no agent depends on one API server - k3s nodes use k3s's client load
+    balancer (127.0.0.1:6444), kubeadm nodes 127.0.0.1:6443 (their own kube-apiserver, or
+    the node-local proxy on workers); an existing cluster keeps the inventory's endpoint."""
     plan = make_plan(2)  # c01 k3s, c02 kubeadm
     k3s = cv.cluster_values(plan, "c01")
     assert (k3s["kubeProxyReplacement"], k3s["k8sServiceHost"], k3s["k8sServicePort"]) == (
         True,
-        "192.0.2.11",
-        6443,
+        "127.0.0.1",
+        6444,
     )
     kubeadm = cv.cluster_values(plan, "c02")
-    assert (kubeadm["k8sServiceHost"], kubeadm["k8sServicePort"]) == ("192.0.2.21", 6443)
-    # The planner resolves edgemesh_api_endpoint / edgemesh_control_plane_endpoint into the
-    # plan's api_endpoint, for both distributions (test_mesh_planner covers the rule).
+    assert (kubeadm["k8sServiceHost"], kubeadm["k8sServicePort"]) == ("127.0.0.1", 6443)
+    # A configured control-plane endpoint does not change what the agents use ...
     plan["clusters"][1]["api_endpoint"] = {"host": "api.c02.example", "port": 8443}
     kubeadm = cv.cluster_values(plan, "c02")
-    assert (kubeadm["k8sServiceHost"], kubeadm["k8sServicePort"]) == ("api.c02.example", 8443)
+    assert (kubeadm["k8sServiceHost"], kubeadm["k8sServicePort"]) == ("127.0.0.1", 6443)
+    # ... but a cluster the collection did not bootstrap keeps the inventory's endpoint.
     plan["clusters"][0]["api_endpoint"] = {"host": "2001:db8::1", "port": 6443}
-    override = cv.cluster_values(plan, "c01")
-    assert (override["k8sServiceHost"], override["k8sServicePort"]) == ("2001:db8::1", 6443)
+    plan["clusters"][0]["kubeconfig"] = "/srv/c01.kubeconfig"
+    existing = cv.cluster_values(plan, "c01")
+    assert (existing["k8sServiceHost"], existing["k8sServicePort"]) == ("2001:db8::1", 6443)
     off = cv.cluster_values(plan, "c01", {"kube_proxy_replacement": False})
     assert off["kubeProxyReplacement"] is False and "k8sServiceHost" not in off
 
@@ -418,11 +422,11 @@ def test_cluster_options_in_the_plan_apply_and_role_options_win():
     assert values["routingMode"] == "tunnel"
 
 
-def test_agents_are_never_the_api_endpoint():
+def test_no_agent_depends_on_one_server():
     plan = make_plan(3)
     for cluster in plan["clusters"]:
         host = cv.cluster_values(plan, cluster["name"])["k8sServiceHost"]
-        assert host in cluster["servers"] and host not in cluster["agents"]
+        assert host == "127.0.0.1" and host not in cluster["servers"]
 
 
 def test_wireguard_is_on_by_default():

@@ -11,7 +11,11 @@ import pathlib
 import pytest
 import yaml
 
-from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import role_inputs
+from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import (
+    api_endpoints,
+    plan_types,
+    role_inputs,
+)
 from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils.mesh_planner import plan_mesh
 from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils.role_inputs import (
     CLUSTER_DATA,
@@ -204,9 +208,22 @@ def test_kubeadm_inputs(plan, tmp_path):
         "kubeadm_cluster_hosts": ["us-cp-1", "us-cp-2", "us-worker-1"],
         "kubeadm_control_plane_endpoint": "198.51.100.11",
         "kubeadm_control_plane_port": 6443,
-        "kubeadm_cert_sans": ["198.51.100.11", "198.51.100.12"],
+        "kubeadm_cert_sans": ["198.51.100.11", "198.51.100.12", "127.0.0.1", "localhost"],
         "kubeadm_output_dir": str(tmp_path),
+        "kubeadm_apiserver_proxy": True,
+        "kubeadm_apiserver_proxy_config": api_endpoints.proxy_config(
+            plan_types.ClusterPlan.from_dict(us)
+        ),
     }
+    # issue 15 #1: the worker's node-local proxy balances over both control planes, which
+    # need no proxy (their own kube-apiserver answers on 127.0.0.1:6443).
+    assert "server cp1 198.51.100.11:6443" in inputs["kubeadm_apiserver_proxy_config"]
+    assert "server cp2 198.51.100.12:6443" in inputs["kubeadm_apiserver_proxy_config"]
+    server = kubeadm_inputs(us, "us-cp-1", {"edgemesh_output_dir": str(tmp_path)})
+    assert (server["kubeadm_apiserver_proxy"], server["kubeadm_apiserver_proxy_config"]) == (
+        False,
+        "",
+    )
 
 
 def test_kubeadm_first_control_plane_is_the_running_one_and_sans_hold_the_vip():
@@ -224,6 +241,8 @@ def test_kubeadm_first_control_plane_is_the_running_one_and_sans_hold_the_vip():
         "198.51.100.12",
         "api.us-core.example",
         "198.51.100.100",
+        "127.0.0.1",
+        "localhost",
     ]
     assert bootstrap_step("us-cp-2", inputs) == "init"
     assert bootstrap_step("us-cp-1", inputs) == "server"
