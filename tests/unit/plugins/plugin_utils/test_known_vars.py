@@ -26,8 +26,15 @@ ROOT = pathlib.Path(known_vars.collection_root())
 TOKEN = re.compile(r"\b((?:%s)[a-z0-9_]*[a-z0-9])\b" % "|".join(known_vars.PREFIXES))
 # Prefixed words in playbooks/ that are not variables: a plan attribute and module option
 # (cilium_version), a filter (verify_report), AWX credential keys (mesh_ca_cert/key), a
-# task file (cilium_cleanup).
+# task file (cilium_cleanup), the filters of upgrade_cilium.yml.
 NOT_VARIABLES = {"cilium_version", "verify_report", "mesh_ca_cert", "mesh_ca_key", "cilium_cleanup"}
+NOT_VARIABLES |= {
+    "cilium_upgrade_plan",
+    "cilium_upgrade_step",
+    "cilium_policy_change",
+    "cilium_upgrade_verified",
+    "cilium_upgrade_state",
+}
 
 
 def refused(*args, **kwargs):
