@@ -18,9 +18,11 @@ import pathlib
 
 import pytest
 
-from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import cilium_upgrade as cu
 from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import (
     cilium_status,
+)
+from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import cilium_upgrade as cu
+from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import (
     cilium_values,
     mesh_rules,
     mesh_state_schema,
