@@ -12,9 +12,9 @@ author: edgemesh maintainers
 version_added: 0.4.0
 short_description: The order and hops of a mesh-wide Cilium upgrade
 description:
-  - From the plan, the live Cilium version of every cluster and the target version: the
-    clusters to upgrade in plan order (one at a time), each with the version it leaves
-    (C(upgradeCompatibility)) and whether C(clustermesh.policyDefaultLocalCluster) changes.
+  - From the plan, the live Cilium version of every cluster and the target version, the
+    clusters to upgrade in plan order (one at a time), each with the minor it leaves for
+    C(upgradeCompatibility) and whether C(clustermesh.policyDefaultLocalCluster) changes.
   - Refuses a hop that skips a minor, a downgrade, a mesh that would span more than one
     minor at any step, an unknown version and a cluster without a Cilium release, naming
     the clusters, their versions and what to do first. Clusters at the target are skipped.

@@ -45,7 +45,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: The failures, C(<cluster>: <check>: <detail>) and C(<cluster> -> <peer> via ...).
+  description: "The failures, C(<cluster>: <check>: <detail>) and C(<cluster> -> <peer> via ...)."
   type: list
   elements: str
 """
