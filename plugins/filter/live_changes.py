@@ -30,6 +30,14 @@ options:
     description: The cluster's name, for the messages.
     type: str
     required: true
+  source:
+    description:
+      - What the input is - C(configmap) (the C(data) of C(cilium-config)) or C(release)
+        (the user-supplied values of the running Helm release, as C(kubernetes.core.helm_info)
+        returns them; empty when there is no release).
+    type: str
+    choices: [configmap, release]
+    default: configmap
 """
 
 EXAMPLES = r"""
@@ -53,13 +61,18 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import live_config
 
 
-def live_changes(data, values, cluster):
+def live_changes(data, values, cluster, source="configmap"):
     if data is not None and not isinstance(data, dict):
         raise AnsibleFilterError("live_changes: the input must be the ConfigMap's data")
     if not isinstance(values, dict) or not isinstance(cluster, str):
         raise AnsibleFilterError("live_changes: give the Helm values and the cluster name")
+    if source not in ("configmap", "release"):
+        raise AnsibleFilterError("live_changes: source %r; allowed: configmap, release" % source)
     try:
-        live = live_config.read_live(data, "cluster %s: cilium-config" % cluster)
+        if source == "release":
+            live = live_config.from_values(data) if data else None
+        else:
+            live = live_config.read_live(data, "cluster %s: cilium-config" % cluster)
         return live_config.reinstall_changes(cluster, values, live)
     except (live_config.LiveConfigError, TypeError, ValueError) as exc:
         raise AnsibleFilterError("live_changes: %s" % exc)

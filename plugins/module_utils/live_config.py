@@ -77,6 +77,11 @@ def _cidrs(text):
     return [item for item in str(text or "").replace(",", " ").split() if item]
 
 
+def from_values(values):
+    """:class:`LiveConfig` of a cluster's Helm values (what a release or a plan says)."""
+    return _planned(values or {})
+
+
 def _planned(values):
     ipam = values.get("ipam") or {}
     operator = ipam.get("operator") or {}

@@ -169,3 +169,26 @@ def test_preview_bytes_equal_what_the_role_passes_to_helm(runner, tmp_path, writ
     assert _release_values(runner, "c01")["hubble"]["ui"]["enabled"] is True
     assert _release_values(runner, "c02")["hubble"]["ui"] == {"enabled": False}
     assert _release_values(runner, "c03")["routingMode"] == "native"
+
+
+def test_a_running_cluster_keeps_its_identity_and_pools(runner, tmp_path, write_mesh):
+    """issue 15 #2: before the upgrade the role reads the running release (helm STAND-IN's
+    store stands for the cluster) and refuses, naming cluster, key, live and planned value,
+    what Cilium cannot change in place - here a cluster whose running ID differs from the
+    plan's - before any helm upgrade runs."""
+    inventory = write_mesh(tmp_path, 2)
+    runner.run("mesh.yml", inventory, "--skip-tags", "verify")
+    store = runner.helm_state / "c02.json"
+    releases = json.loads(store.read_text())
+    planned_id = releases["kube-system/cilium"]["values"]["cluster"]["id"]
+    releases["kube-system/cilium"]["values"]["cluster"]["id"] = 42  # installed by someone else
+    store.write_text(json.dumps(releases))
+    proc, log = runner.run("cilium.yml", inventory, check=False)
+    assert proc.returncode != 0
+    flat = " ".join(proc.stdout.split())
+    assert (
+        "cluster c02: cilium-config cluster-id is 42 on the running cluster, the plan wants %d"
+        % planned_id
+    ) in flat
+    assert "edgemesh_cluster_id: 42" in flat
+    assert [line for line in log if line.startswith("c02 upgrade")] == []

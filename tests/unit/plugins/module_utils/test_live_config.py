@@ -175,3 +175,15 @@ def test_live_files_from_k8s_info_results():
     assert files["live/eu-edge-1.json"]["content"] == live_config.live_file_text("eu-edge-1", None)
     with pytest.raises(live_config.LiveConfigError, match="without its item"):
         live_config.live_files([{"resources": []}])
+
+
+def test_a_running_release_s_values_are_protected_the_same_way():
+    """The cilium role compares the running release's values (helm get values) with the
+    new ones before the upgrade (filter live_changes, source=release)."""
+    from ansible_collections.edgemesh.cluster_mesh.plugins.filter.live_changes import live_changes
+
+    running = _values(cid=2, v4=("10.2.0.0/16",))
+    assert live_changes(running, running, "eu-core", source="release") == []
+    (msg,) = live_changes(running, _values(cid=5, v4=("10.2.0.0/16",)), "eu-core", "release")
+    assert "cluster-id is 2 on the running cluster, the plan wants 5" in msg
+    assert live_changes({}, _values(), "eu-core", source="release") == []
