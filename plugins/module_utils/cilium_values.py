@@ -62,6 +62,7 @@ DEFAULT_OPTIONS = {
     # mesh
     "clustermesh_addresses": {},  # {cluster: ip}: LoadBalancer + LB IPAM pool + L2 announcement
     "clustermesh_lb_port": 2379,
+    "mesh_profile": None,  # None = the chart's defaults; lan | wan | flaky (mesh_rules)
     "policy_default_local_cluster": None,  # None = the chart version's default
     "cert_method": "cronJob",  # cronJob (certgen, stable across upgrades) | certmanager n/a
     # shared trust: PEM text of the mesh CA (the key stays out of rendered artifacts)
@@ -531,6 +532,7 @@ def _clustermesh(values, ctx, cluster, opts):
     cache = ctx.peer_cache.setdefault(
         (repr(sorted(opts["clustermesh_addresses"].items())), opts["clustermesh_lb_port"]), {}
     )
+    profile = _profile(values, ctx, opts)
     values["clustermesh"] = {
         "useAPIServer": True,
         "maxConnectedClusters": ctx.mesh.get(
@@ -539,16 +541,37 @@ def _clustermesh(values, ctx, cluster, opts):
         "policyDefaultLocalCluster": (
             ctx.rules.policy_default_local_cluster if pdlc is None else pdlc
         ),
-        "apiserver": _apiserver(cluster, opts, service),
+        "apiserver": _apiserver(cluster, opts, service, profile),
         "config": {
             "enabled": True,
             "clusters": _mesh_clusters(ctx.rules, cluster, ctx.by_name, opts, cache),
         },
     }
+    if profile and ctx.rules.minor in mesh_rules.CACHE_TTL_MINORS:
+        values["clustermesh"]["cacheTTL"] = profile["cache_ttl"]
 
 
-def _apiserver(cluster, opts, service):
-    replicas = _replicas(cluster, opts["clustermesh_apiserver_replicas"])
+def _profile(values, ctx, opts):
+    """The resilience profile's settings (None without one); the agents' sync timeout is
+    an agent option without a chart value: it goes to cilium-config through extraConfig."""
+    name = opts["mesh_profile"]
+    if name in (None, ""):
+        return None
+    if name not in mesh_rules.MESH_PROFILES:
+        _fail(
+            "option mesh_profile is %r; allowed: %s"
+            % (name, ", ".join(sorted(mesh_rules.MESH_PROFILES)))
+        )
+    profile = mesh_rules.MESH_PROFILES[name]
+    values["extraConfig"] = {"clustermesh-sync-timeout": profile["sync_timeout"]}
+    return profile
+
+
+def _apiserver(cluster, opts, service, profile=None):
+    chosen = opts["clustermesh_apiserver_replicas"]
+    if chosen is None and profile and _node_count(cluster) > 1:
+        chosen = min(profile["apiserver_replicas"], _node_count(cluster))
+    replicas = _replicas(cluster, chosen)
     return {
         "replicas": replicas,
         # with 2+ replicas a drain keeps one serving (the chart's maxUnavailable is 1)

@@ -426,3 +426,19 @@ def k3s_version_problem(version):
 def etcd_quorum(members):
     """The members an etcd cluster of ``members`` members needs up: a majority."""
     return int(members) // 2 + 1
+
+
+# Mesh resilience profiles, one per WAN quality (docs/cilium.md, "Resilience profiles"):
+# - cache_ttl: the chart's clustermesh.cacheTTL (1.19+): how long agents keep a remote
+#   cluster's cached identities, endpoints and services after losing it ("0s": never
+#   revoked - stale but available; a short TTL drops a dead cluster's backends quickly);
+# - sync_timeout: the agent option clustermesh-sync-timeout: how long a starting agent
+#   waits for the initial sync of the remote clusters before it proceeds without them;
+# - apiserver_replicas: clustermesh-apiserver replicas (capped by the cluster's nodes).
+MESH_PROFILES = {
+    "lan": {"cache_ttl": "5m", "sync_timeout": "1m", "apiserver_replicas": 2},
+    "wan": {"cache_ttl": "1h", "sync_timeout": "2m", "apiserver_replicas": 2},
+    "flaky": {"cache_ttl": "0s", "sync_timeout": "5m", "apiserver_replicas": 3},
+}
+# Chart minors with clustermesh.cacheTTL (the 1.18 chart has no such value).
+CACHE_TTL_MINORS = ("1.19", "1.20")

@@ -798,3 +798,35 @@ def test_helm_warnings_drop_only_the_harmless_clusters_line():
     other = 'level=WARN msg="warning: something else"'
     assert cv.helm_warnings("\n".join([harmless, "", helm3, other])) == [other]
     assert cv.helm_warnings(None) == []
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_mesh_profiles_set_cache_ttl_sync_timeout_and_replicas(version):
+    """issue 16 #3: one knob per WAN quality (mesh_rules.MESH_PROFILES); every key it sets
+    is a value of that chart (cacheTTL only from 1.19: the 1.18 chart has none)."""
+    plan = make_plan(3, version=version)
+    defaults = chart_keys(version)
+    minor = version.rsplit(".", 1)[0]
+    for name, profile in mesh_rules.MESH_PROFILES.items():
+        values = cv.cluster_values(plan, "c01", {"mesh_profile": name})
+        assert values["extraConfig"] == {"clustermesh-sync-timeout": profile["sync_timeout"]}
+        assert "extraConfig" in defaults
+        if minor in mesh_rules.CACHE_TTL_MINORS:
+            assert values["clustermesh"]["cacheTTL"] == profile["cache_ttl"]
+            assert "clustermesh.cacheTTL" in defaults
+        else:
+            assert "cacheTTL" not in values["clustermesh"]
+            assert "clustermesh.cacheTTL" not in defaults
+        nodes = len(plan["clusters"][0]["nodes"])
+        replicas = min(profile["apiserver_replicas"], nodes) if nodes > 1 else 1
+        assert values["clustermesh"]["apiserver"]["replicas"] == replicas
+    plain = cv.cluster_values(plan, "c01")
+    assert "extraConfig" not in plain and "cacheTTL" not in plain["clustermesh"]
+    pinned = cv.cluster_values(
+        plan, "c01", {"mesh_profile": "flaky", "clustermesh_apiserver_replicas": 1}
+    )
+    assert pinned["clustermesh"]["apiserver"]["replicas"] == 1
+    with pytest.raises(
+        cv.CiliumValuesError, match="mesh_profile is 'satellite'; allowed: flaky, lan, wan"
+    ):
+        cv.cluster_values(plan, "c01", {"mesh_profile": "satellite"})
