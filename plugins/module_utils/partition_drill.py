@@ -171,3 +171,38 @@ def heal_script():
     for family in ("inet", "netdev"):
         lines += ["add table %s %s" % (family, TABLE), "delete table %s %s" % (family, TABLE)]
     return "\n".join(lines) + "\n"
+
+
+def _answered(cell):
+    return isinstance(cell, str) and cell.endswith("ms") and cell[:-2].isdigit()
+
+
+def judge_probe(plan, drill, cells):
+    """Failures of the data-plane probe run during the cut (``dataplane_probe.report``'s
+    ``cells``): affinity ``local`` must answer in every cluster; a cluster must reach the
+    clusters on its side of the cut and must not reach those on the other side."""
+    region = dict((c["name"], c.get("region")) for c in plan.get("clusters") or [])
+    cut = set(drill["cut_clusters"])
+    failures = []
+    for source in sorted(cells):
+        row = cells[source]
+        if not _answered(row.get("local")):
+            failures.append(
+                "%s: its global service with affinity local did not answer during the cut (%s)"
+                % (source, row.get("local"))
+            )
+        for target, cell in sorted(row.items()):
+            if target == "local" or target not in region:
+                continue
+            same_side = (source in cut) == (target in cut)
+            if same_side and not _answered(cell):
+                failures.append(
+                    "%s -> %s (same side of the cut) failed during the cut: %s"
+                    % (source, target, cell)
+                )
+            if not same_side and _answered(cell):
+                failures.append(
+                    "%s -> %s crossed the cut (%s): the partition did not hold"
+                    % (source, target, cell)
+                )
+    return failures

@@ -97,6 +97,8 @@ PLAYBOOK_VARS = frozenset(
         "verify_probe_log",
         "edgemesh_remove_etcdctl",
         "edgemesh_drill",
+        "edgemesh_drill_problems",
+        "edgemesh_drill_table",
         "edgemesh_drill_confirm",
         "edgemesh_drill_heal_margin",
         "edgemesh_drill_hold",

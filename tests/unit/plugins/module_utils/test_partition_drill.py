@@ -183,3 +183,24 @@ def test_devices_of_reads_real_ip_json_output():
     assert drill.devices_of(links, ["127.0.0.1", "::1"]) == ["lo"]
     with pytest.raises(drill.DrillError, match="no network device of this node carries 192.0.2.99"):
         drill.devices_of(links, ["192.0.2.99"])
+
+
+def test_judge_probe_during_the_cut():
+    """During the cut: affinity local answers everywhere, each side reaches itself, nothing
+    crosses the cut (cells as dataplane_probe.report gives them)."""
+    plan = _plan()
+    targets = drill.targets(plan, "eu")
+    good = {
+        "eu-core": {"local": "2ms", "eu-core": "1ms", "eu-edge": "9ms", "us-core": "curl 28"},
+        "eu-edge": {"local": "1ms", "eu-core": "8ms", "eu-edge": "1ms", "us-core": "curl 28"},
+        "us-core": {"local": "1ms", "eu-core": "curl 28", "eu-edge": "curl 28", "us-core": "1ms"},
+    }
+    assert drill.judge_probe(plan, targets, good) == []
+    bad = dict(good)
+    bad["us-core"] = {"local": "curl 7", "eu-core": "80ms", "eu-edge": "curl 28", "us-core": "1ms"}
+    bad["eu-edge"] = dict(good["eu-edge"], **{"eu-core": "curl 28"})
+    assert drill.judge_probe(plan, targets, bad) == [
+        "eu-edge -> eu-core (same side of the cut) failed during the cut: curl 28",
+        "us-core: its global service with affinity local did not answer during the cut (curl 7)",
+        "us-core -> eu-core crossed the cut (80ms): the partition did not hold",
+    ]
