@@ -316,7 +316,11 @@ class ActionModule(ActionBase):
             mesh_artifacts.ArtifactError,
             known_vars.UnknownVariables,
         ) as exc:
-            result.update(failed=True, msg="mesh_plan: %s" % to_native(exc))
+            # The planner sees the state's text, not its place: name the file here.
+            text = to_native(exc).replace(
+                "the state file is missing", "the state file %s is missing" % state_file, 1
+            )
+            result.update(failed=True, msg="mesh_plan: %s" % text)
             return result
         started = time.perf_counter()
         changes = mesh_artifacts.plan_changes(previous, planned["plan"])

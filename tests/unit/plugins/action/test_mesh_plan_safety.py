@@ -102,7 +102,11 @@ def test_removed_cluster_and_lost_state(tmp_path):
     (tmp_path / "build" / "mesh-state.json").unlink()
     rc, out = plan(tmp_path)
     assert rc != 0
-    assert "the state file is missing or empty, but earlier artifacts" in out
+    flat = " ".join(out.split())
+    assert (
+        "the state file %s is missing or empty, but earlier artifacts"
+        % (tmp_path / "build" / "mesh-state.json")
+    ) in flat
     assert "edgemesh_state_rebuild: plan" in out
     assert not (tmp_path / "build" / "mesh-state.json").exists()
     rc, out = plan(tmp_path, {"edgemesh_state_rebuild": "plan"})
