@@ -71,7 +71,7 @@ class Unreachable(Exception):
 def _run(argv, cwd, what, stdin=None):
     try:
         done = subprocess.run(
-            argv, cwd=cwd, input=stdin, capture_output=True, text=True, timeout=300
+            argv, cwd=cwd, input=stdin, capture_output=True, text=True, timeout=300, check=False
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise Unreachable("%s: %s" % (what, exc)) from exc

@@ -112,7 +112,7 @@ def first_port(policy):
 
 def test_an_unknown_field_is_rejected(schemas):
     cnp = mp.wanted_policies(CLUSTERS, "us-core", EXTRA_FLOWS[:1], dict(OPTIONS, baseline=False))
-    ((_, cnp),) = [(k, copy.deepcopy(v)) for k, v in cnp.items() if "CiliumNetworkPolicy/" in k]
+    (cnp,) = [copy.deepcopy(v) for k, v in cnp.items() if "CiliumNetworkPolicy/" in k]
     first_port(cnp)["end_port"] = first_port(cnp).pop("endPort")
     ccnp = copy.deepcopy(mp.baseline_policy(mp.PolicyOptions.from_dict(OPTIONS)))
     ccnp["spec"]["ingress"][0]["fromEntity"] = ccnp["spec"]["ingress"][0].pop("fromEntities")
@@ -128,7 +128,7 @@ def test_an_unknown_field_is_rejected(schemas):
 
 def test_a_wrong_type_and_a_wrong_enum_are_rejected(schemas):
     cnp = mp.wanted_policies(CLUSTERS, "us-core", EXTRA_FLOWS[:1], dict(OPTIONS, baseline=False))
-    ((_, cnp),) = [(k, copy.deepcopy(v)) for k, v in cnp.items() if "CiliumNetworkPolicy/" in k]
+    (cnp,) = [copy.deepcopy(v) for k, v in cnp.items() if "CiliumNetworkPolicy/" in k]
     first_port(cnp)["port"] = 30000  # the API's port is a string
     first_port(cnp)["protocol"] = "ICMP"  # ICMP is a field of its own, not an L4 protocol
     (problems,) = cilium_model_schemas.problems_of([cnp])
