@@ -580,9 +580,9 @@ def test_a_wrong_key_or_choice_is_refused(tmp_path, example_run):
         node["related"]["failure_node"] = node["related"].pop("failure_nodes")
 
     names = ["Execution environment", "Job templates", AWX_TASKS[-1]]
-    records, _ = run_configure(
+    records = run_configure(
         tmp_path, "broken.yml", example_run["settings"], tasks=names, mutate=breaks
-    )
+    )[0]
     calls = {r["task"]: r for r in module_calls(records)}
     assert (
         "value of pull must be one of: always, missing, never, got: sometimes"
@@ -725,7 +725,7 @@ def test_without_notification_settings_nothing_is_created_or_attached(tmp_path, 
         ] = "{{ edgemesh_awx_steps[:1] }}"
 
     names = ["Notification template for failures", "Job templates", AWX_TASKS[-1]]
-    records, _ = run_configure(tmp_path, "quiet.yml", settings, tasks=names, mutate=one_template)
+    records = run_configure(tmp_path, "quiet.yml", settings, tasks=names, mutate=one_template)[0]
     assert [r["status"] for r in records if r["task"] == names[0]] == ["skipped"]
     calls = module_calls(records)
     assert [c["task"] for c in calls] == names[1:]
@@ -741,7 +741,7 @@ def test_bad_settings_are_refused_by_name(tmp_path, example_run):
         edgemesh_awx_notification_configuration={},
     )
     names = ["Check the number of prepare slices", "Check the failure notification"]
-    records, _ = run_configure(tmp_path, "bad.yml", settings, tasks=names)
+    records = run_configure(tmp_path, "bad.yml", settings, tasks=names)[0]
     messages = {r["task"]: r["msg"] for r in records if r["status"] == "failed"}
     assert (
         "edgemesh_awx_prepare_slices is 'two'; allowed: a whole number of 1 or more"
@@ -773,7 +773,7 @@ def graph_problems(nodes, job_templates):
     """Nodes, their templates and the links of the deploy workflow against EXPECTED_EDGES."""
     problems = []
     by_id = {n["identifier"]: n for n in nodes}
-    expected_nodes = {a for a, _, b in EXPECTED_EDGES} | {b for a, _, b in EXPECTED_EDGES}
+    expected_nodes = {edge[0] for edge in EXPECTED_EDGES} | {edge[2] for edge in EXPECTED_EDGES}
     if len(by_id) != len(nodes) or set(by_id) != expected_nodes:
         problems.append(
             "nodes %s, expected %s"
@@ -923,14 +923,14 @@ def _with_included(base, path, task):
 
 
 def chain_files(chain):
-    return {path for path, _, tasks in chain} | {p for _, _, tasks in chain for p, _ in tasks}
+    return {link[0] for link in chain} | {task[0] for link in chain for task in link[2]}
 
 
 def confirmations(chain, variables):
     """[(play index, file, condition)] of the asserts that read any of the variables."""
     words = re.compile(r"\b(%s)\b" % "|".join(map(re.escape, variables)))
     found = []
-    for index, (_, _, tasks) in enumerate(chain):
+    for index, (_path, _play, tasks) in enumerate(chain):
         for path, task in tasks:
             spec = task.get("ansible.builtin.assert") or task.get("assert")
             if not spec:
@@ -988,7 +988,7 @@ CONFIRM = {
 
 
 def first_node_play(chain):
-    hosts = [str(play.get("hosts", "")) for _, play, _ in chain]
+    hosts = [str(link[1].get("hosts", "")) for link in chain]
     return next((i for i, h in enumerate(hosts) if h not in ("localhost", "127.0.0.1")), len(hosts))
 
 
@@ -1011,9 +1011,11 @@ def test_the_survey_answer_passes_every_confirmation(example_run, step):
     variables = [q["variable"] for q in survey_of(example_run, step)]
     checks = confirmations(chain, variables)
     assert checks, "%s: no confirmation reads %s" % (step, variables)
-    accept, _ = CONFIRM[step]
+    accept = CONFIRM[step][0]
     assert set(accept) == set(variables)
-    failing = [(str(path.relative_to(ROOT)), c) for _, path, c in checks if not holds(c, accept)]
+    failing = [
+        (str(path.relative_to(ROOT)), c) for _index, path, c in checks if not holds(c, accept)
+    ]
     assert not failing, "%s: the answer %s fails %s" % (step, accept, failing)
 
 
@@ -1023,7 +1025,7 @@ def test_a_wrong_survey_answer_stops_before_any_node(example_run, step):
     checks = confirmations(chain, [q["variable"] for q in survey_of(example_run, step)])
     before_nodes = first_node_play(chain)
     for answers in CONFIRM[step][1]:
-        refusing = [index for index, _, condition in checks if not holds(condition, answers)]
+        refusing = [index for index, _path, condition in checks if not holds(condition, answers)]
         assert (
             refusing and min(refusing) < before_nodes
         ), "%s: %s is not refused before the nodes" % (step, answers)
@@ -1052,3 +1054,14 @@ def test_every_task_handling_a_secret_is_no_log_in_the_playbook():
         "Credential with the kubeconfigs (and the mesh CA)",
         "Notification template for failures",
     }
+
+
+def test_docs_name_only_real_settings():
+    settings = set(yaml.safe_load(SETTINGS.read_text()))
+    surveyed = {
+        q["variable"]
+        for step in yaml.safe_load(SETTINGS.read_text())["edgemesh_awx_steps"]
+        for q in step["survey"]
+    }
+    named = set(re.findall(r"\bedgemesh_awx_\w+", (ROOT / "docs" / "awx.md").read_text()))
+    assert named and not named - settings - surveyed, sorted(named - settings - surveyed)
