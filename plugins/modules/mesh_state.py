@@ -10,17 +10,26 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: mesh_state
-short_description: Keep the mesh planner's state and CA in a Kubernetes Secret, or recover it
+short_description: Keep the mesh planner's state, plan and CA in a state store, or recover the state
 version_added: 0.1.0
 description:
-  - Moves the planner's state file (cluster IDs, CIDRs, released clusters), the mesh CA and
-    per-cluster files of bootstrapped clusters (kubeconfig, k3s join token) between local
-    files and one Opaque Secret in a management cluster, so that they outlive an AWX
-    execution-environment container.
-  - C(action=get) writes what the Secret holds to local files (mode 0600).
-  - C(action=put) merges local files into the Secret; keys it is not given are kept. It
-    refuses a state that renumbers clusters of the stored state (a plan computed from a
-    missing or stale state) unless O(force=true).
+  - Moves the planner's state file (cluster IDs, CIDRs, released clusters), its plan
+    (C(plan.json)), the mesh CA and per-cluster files of bootstrapped clusters (kubeconfig,
+    k3s join token) between local files and a state store, so that they outlive an AWX
+    execution-environment container. The store is one Opaque Secret in a management
+    cluster (O(backend=kubernetes)) or one JSON file, e.g. on a volume every execution
+    environment mounts (O(backend=file_store)); both hold the same keys and get the same
+    checks.
+  - C(action=get) writes what the store holds to local files (mode 0600; the plan 0644, as
+    the planner writes it) and, with O(pull_record), records the store's version and a
+    digest of each key.
+  - C(action=put) writes what this job changed relative to O(pull_record) onto the store's
+    current content, with compare-and-swap on its version (re-read and retried when another
+    writer got in between); keys it is not given, or did not change, are kept as the store
+    has them. A key this job changed that someone else changed too since the pull is
+    refused, and nothing is written. It refuses a state that renumbers clusters of the
+    stored state (a plan computed from a missing or stale state) unless O(force=true), and
+    a plan that does not agree with the state.
   - C(action=recover) rebuilds a state from the C(cilium-config) ConfigMaps of clusters
     that already run Cilium (live through O(contexts), or recorded through O(clusters)),
     merges it into the state at O(state_path) when that file exists, and writes it there.
@@ -28,7 +37,7 @@ description:
 author:
   - edgemesh maintainers (@edgemesh)
 requirements:
-  - kubernetes (Python library) for O(action=get), O(action=put) and O(contexts)
+  - kubernetes (Python library) for O(backend=kubernetes) and O(contexts)
   - the kubernetes.core collection (its client and its authentication options)
   - netaddr (Python library)
 extends_documentation_fragment:
@@ -37,7 +46,7 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    details: Reads the Secret and the clusters; reports what would change, writes nothing.
+    details: Reads the store and the clusters; reports what would change, writes nothing.
   diff_mode:
     support: none
   platform:
@@ -54,6 +63,19 @@ options:
     type: str
     required: true
     choices: [get, put, recover]
+  backend:
+    description:
+      - Where the state is stored by O(action=get) and O(action=put).
+      - V(kubernetes) is a Secret O(namespace)/O(name) in the management cluster,
+        V(file_store) the JSON file O(store).
+    type: str
+    default: kubernetes
+    choices: [kubernetes, file_store]
+  store:
+    description:
+      - Absolute path of the JSON file of O(backend=file_store) (written 0600, atomically,
+        under a lock on C(<store>.lock)). Its directory must exist.
+    type: path
   namespace:
     description: Namespace of the state Secret in the management cluster.
     type: str
@@ -77,26 +99,62 @@ options:
   ca_key_path:
     description: Local mesh CA private key (PEM), written with mode 0600.
     type: path
+  plan_path:
+    description:
+      - Local C(plan.json). Written by O(action=get) when the store holds a plan; read by
+        O(action=put), which stores it byte for byte after checking that it is a plan and
+        agrees with the state.
+    type: path
+  require_plan:
+    description:
+      - O(action=get) fails, writing nothing, when the store holds no plan (a job that uses
+        the plan the plan job stored, and never plans by itself).
+    type: bool
+    default: false
+  inventory_hosts:
+    description:
+      - The hosts of this job's inventory under C(edgemesh_clusters). O(action=get) checks
+        them against the stored plan as O(inventory_scope) says and fails, writing nothing,
+        when they do not fit (an inventory changed since the plan job, a sliced job).
+    type: list
+    elements: str
+  inventory_scope:
+    description:
+      - What the job needs of its inventory. V(nodes) every host is a node of the plan;
+        V(clusters) also every cluster wholly in or wholly out (bootstrap); V(mesh) every
+        node of the plan (jobs acting on every cluster: cilium, verify).
+    type: str
+    default: nodes
+    choices: [nodes, clusters, mesh]
+  pull_record:
+    description:
+      - A record of what O(action=get) read (the store, its version, a digest per key),
+        written by O(action=get) (mode 0600) and read by O(action=put), which then writes
+        only what this job changed since. Without it, put compares with the store as it
+        reads it. Missing at put: an error, except in check mode (the pull wrote nothing).
+    type: path
   output_dir:
     description:
       - Directory holding the per-cluster files C(<output_dir>/<cluster>/<file>).
-        O(action=get) writes every such file of the Secret there (mode 0600);
+        O(action=get) writes every such file of the store there (mode 0600);
         O(action=put) uploads every one that exists, except O(exclude_keys).
     type: path
   cluster_files:
-    description: Names of the per-cluster files kept in the Secret (key C(<file>.<cluster>)).
+    description: Names of the per-cluster files kept in the store (key C(<file>.<cluster>)).
     type: list
     elements: str
     default: [kubeconfig, k3s-token]
   exclude_keys:
     description:
-      - Secret keys (C(<file>.<cluster>)) O(action=put) does not upload, e.g. kubeconfigs
+      - Store keys (C(<file>.<cluster>)) O(action=put) does not upload, e.g. kubeconfigs
         that come from an AWX credential.
     type: list
     elements: str
     default: []
   force:
-    description: Let O(action=put) replace a stored state that the new one was not planned from.
+    description:
+      - Let O(action=put) replace a stored state that the new one was not planned from.
+      - It does not override the refusal of a key someone else changed since the pull.
     type: bool
     default: false
   contexts:
@@ -160,9 +218,12 @@ notes:
     tries the in-cluster configuration (a pod's service account), then E(KUBECONFIG) or
     C(~/.kube/config).
   - The Secret carries the label C(app.kubernetes.io/managed-by=edgemesh.cluster_mesh); a
-    Secret of that name without it is never read or overwritten.
-  - Writes use the C(resourceVersion) that was read, so two jobs writing at once make one
-    fail with a clear message rather than lose an update.
+    Secret of that name without it is never read or overwritten. Likewise a file store
+    without C("managed_by": "edgemesh.cluster_mesh").
+  - Writes carry the version that was read (the Secret's C(resourceVersion), the file's
+    version counter, checked under the lock), so no update is ever lost: disjoint changes
+    of jobs running at once all land; the same key changed by two of them is refused for
+    the second, naming the key.
 seealso:
   - name: AWX guide of this collection
     description: docs/awx.md walks through the state backend in AWX.
@@ -175,9 +236,19 @@ EXAMPLES = r"""
     action: get
     context: management
     state_path: build/mesh-state.json
+    plan_path: build/plan.json
     ca_cert_path: build/mesh-ca/ca.crt
     ca_key_path: build/mesh-ca/ca.key
     output_dir: build
+    pull_record: build/state-pulled.json
+
+- name: Push the kubeconfigs a bootstrap wrote to a file store on a shared volume
+  edgemesh.cluster_mesh.mesh_state:
+    action: put
+    backend: file_store
+    store: /mnt/edgemesh/state.json
+    output_dir: build
+    pull_record: build/state-pulled.json
 
 - name: Push the state the planner wrote
   edgemesh.cluster_mesh.mesh_state:
@@ -203,15 +274,33 @@ state:
   type: dict
   sample: {"format": 1, "max_connected_clusters": 255, "clusters": {"eu-core": {"id": 1, "pod_cidrs": ["10.1.0.0/16"], "active": true}}}
 found:
-  description: Whether the state Secret exists (get, put).
+  description: Whether the store exists (get, put).
   returned: action is get or put
   type: bool
 ca_present:
-  description: Whether the Secret holds a mesh CA (get).
+  description: Whether the store holds a mesh CA (get).
   returned: action is get
   type: bool
+plan_found:
+  description: Whether the store holds a plan (get).
+  returned: action is get
+  type: bool
+plan:
+  description:
+    - The stored plan, in check mode only (nothing is written, so later plays take the plan
+      from here).
+  returned: action is get, in check mode, when the store holds a plan and plan_path is given
+  type: dict
+where:
+  description: The store, for messages (C(Secret ns/name) or C(state store /path)).
+  returned: action is get or put
+  type: str
+version:
+  description: The store's version that was read (get) or written (put); null when there is none.
+  returned: action is get or put
+  type: str
 cluster_file_keys:
-  description: Per-cluster file keys the Secret holds (get) or that were given to store (put).
+  description: Per-cluster file keys the store holds (get) or that were given to store (put).
   returned: action is get or put
   type: list
   elements: str
@@ -222,7 +311,7 @@ files:
   type: list
   elements: str
 changed_keys:
-  description: Secret keys that were (or would be) written.
+  description: Store keys that were (or would be) written.
   returned: action is put
   type: list
   elements: str
@@ -251,18 +340,41 @@ def _auth(module, **override):
 
 
 def _backend(module):
-    backend_where = "Secret %s/%s" % (module.params["namespace"], module.params["name"])
+    """The store of O(backend): a file store, or the Secret through kubernetes.core."""
+    p = module.params
+    if p["backend"] == "file_store":
+        return sb.FileStateBackend(p["store"])
+    backend_where = "Secret %s/%s" % (p["namespace"], p["name"])
     client = sb.connect(_auth(module), "reading " + backend_where)
-    return sb.SecretStateBackend(client, module.params["namespace"], module.params["name"])
+    return sb.SecretStateBackend(client, p["namespace"], p["name"])
 
 
 def do_get(module):
     p = module.params
-    payload, version = _backend(module).read()
-    parts = sb.split_payload(payload, "Secret %s/%s" % (p["namespace"], p["name"]))
+    backend = _backend(module)
+    payload, version = backend.read()
+    parts = sb.split_payload(payload, backend.where)
+    if p["require_plan"] and parts["plan"] is None:
+        module.fail_json(
+            msg="mesh_state get: %s holds no plan: launch the edgemesh plan job first (it "
+            "stores plan.json beside mesh-state.json; this job does not plan by itself)"
+            % backend.where
+        )
+    if p["inventory_hosts"] is not None and parts["plan"] is not None:
+        problems = sb.inventory_problems(
+            json.loads(parts["plan"]), p["inventory_hosts"], p["inventory_scope"]
+        )
+        if problems:
+            module.fail_json(
+                msg="mesh_state get: the plan in %s does not fit this job's inventory: %s"
+                % (backend.where, "; ".join(problems))
+            )
     result = {
         "found": version is not None,
+        "where": backend.where,
+        "version": version,
         "state": parts["state"],
+        "plan_found": parts["plan"] is not None,
         "ca_present": parts["ca_cert"] is not None,
         "cluster_file_keys": sorted(sb.cluster_file_key(n, c) for n, c in parts["cluster_files"]),
         "files": [],
@@ -270,19 +382,28 @@ def do_get(module):
     }
     writes = []
     if parts["state"] is not None and p["state_path"]:
-        writes.append((p["state_path"], sb.dump_state(parts["state"])))
+        writes.append((p["state_path"], sb.dump_state(parts["state"]), 0o600))
+    if parts["plan"] is not None and p["plan_path"]:
+        # The planner writes plan.json 0644 (it holds no secret); the same mode keeps a
+        # later plan.yml in this directory from reporting a change of mode only.
+        writes.append((p["plan_path"], parts["plan"], 0o644))
+        if module.check_mode:  # nothing is written: later plays take the plan from here
+            result["plan"] = json.loads(parts["plan"])
     if parts["ca_cert"] is not None:
         if bool(p["ca_cert_path"]) != bool(p["ca_key_path"]):
             module.fail_json(msg="give ca_cert_path and ca_key_path together")
         if p["ca_cert_path"]:
-            writes.append((p["ca_cert_path"], parts["ca_cert"]))
-            writes.append((p["ca_key_path"], parts["ca_key"]))
+            writes.append((p["ca_cert_path"], parts["ca_cert"], 0o600))
+            writes.append((p["ca_key_path"], parts["ca_key"], 0o600))
     if p["output_dir"]:
         for (name, cluster), text in sorted(parts["cluster_files"].items()):
             if name in p["cluster_files"]:
-                writes.append((os.path.join(p["output_dir"], cluster, name), text))
-    for path, text in writes:
-        if sb.write_private_file(path, text, module.check_mode):
+                writes.append((os.path.join(p["output_dir"], cluster, name), text, 0o600))
+    if p["pull_record"]:
+        record = sb.PullRecord.of(backend.where, payload, version)
+        writes.append((p["pull_record"], record.to_text(), 0o600))
+    for path, text, mode in writes:
+        if sb.write_private_file(path, text, module.check_mode, mode):
             result["changed"] = True
             result["files"].append(path)
     return result
@@ -293,6 +414,9 @@ def _local_payload(module):
     state = None
     if p["state_path"]:
         state = sb.load_state(sb.read_text(p["state_path"], "state file"), p["state_path"])
+    plan = None
+    if p["plan_path"]:
+        plan = sb.read_text(p["plan_path"], "plan")
     ca_cert = ca_key = None
     if bool(p["ca_cert_path"]) != bool(p["ca_key_path"]):
         module.fail_json(msg="give ca_cert_path and ca_key_path together")
@@ -311,7 +435,9 @@ def _local_payload(module):
                     module.warn("%s is not under a cluster's directory; not stored" % path)
                     continue
                 files[(name, cluster)] = sb.read_text(path, "%s of cluster %r" % (name, cluster))
-    payload = sb.build_payload(state=state, ca_cert=ca_cert, ca_key=ca_key, cluster_files=files)
+    payload = sb.build_payload(
+        state=state, ca_cert=ca_cert, ca_key=ca_key, cluster_files=files, plan=plan
+    )
     return payload, state, sorted(sb.cluster_file_key(n, c) for n, c in files)
 
 
@@ -320,15 +446,22 @@ def do_put(module):
     payload, state, keys = _local_payload(module)
     if not payload:
         return {"changed": False, "changed_keys": [], "state": None, "cluster_file_keys": []}
-    outcome = _backend(module).write(
+    pulled = None
+    if p["pull_record"]:
+        pulled = sb.read_pull_record(p["pull_record"], module.check_mode)
+    backend = _backend(module)
+    outcome = backend.write(
         payload,
         check_mode=module.check_mode,
         force=p["force"],
         create_namespace=p["create_namespace"],
+        pulled=pulled,
     )
     return {
         "changed": outcome["changed"],
         "found": not outcome["created"],
+        "where": backend.where,
+        "version": outcome["version"],
         "changed_keys": outcome["changed_keys"],
         "state": state,
         "cluster_file_keys": keys,
@@ -375,12 +508,21 @@ def main():
     argument_spec.update(
         dict(
             action=dict(type="str", required=True, choices=["get", "put", "recover"]),
+            backend=dict(type="str", default="kubernetes", choices=["kubernetes", "file_store"]),
+            store=dict(type="path"),
             namespace=dict(type="str", default="edgemesh-system"),
             name=dict(type="str", default="edgemesh-state"),
             create_namespace=dict(type="bool", default=True),
             state_path=dict(type="path"),
             ca_cert_path=dict(type="path"),
             ca_key_path=dict(type="path"),
+            plan_path=dict(type="path"),
+            pull_record=dict(type="path"),
+            require_plan=dict(type="bool", default=False),
+            inventory_hosts=dict(type="list", elements="str"),
+            inventory_scope=dict(
+                type="str", default="nodes", choices=["nodes", "clusters", "mesh"]
+            ),
             output_dir=dict(type="path"),
             cluster_files=dict(type="list", elements="str", default=["kubeconfig", "k3s-token"]),
             exclude_keys=dict(type="list", elements="str", default=[], no_log=False),
@@ -404,7 +546,11 @@ def main():
             prefer=dict(type="str", default="fail", choices=["fail", "live"]),
         )
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = AnsibleModule(
+        argument_spec=argument_spec,
+        supports_check_mode=True,
+        required_if=[("backend", "file_store", ["store"])],
+    )
     handlers = {"get": do_get, "put": do_put, "recover": do_recover}
     try:
         result = handlers[module.params["action"]](module)

@@ -75,6 +75,7 @@ PLAYBOOK_VARS = frozenset(
         "edgemesh_state_namespace",
         "edgemesh_state_recover_contexts",
         "edgemesh_state_secret",
+        "edgemesh_state_store",
         "edgemesh_awx_ee_image",
         "edgemesh_awx_ee_pull_credential",
         "edgemesh_awx_extra_vars",

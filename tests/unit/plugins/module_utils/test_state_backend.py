@@ -16,10 +16,15 @@ __metaclass__ = type
 
 import base64
 import copy
+import hashlib
 import json
+import multiprocessing
 import os
 import re
 import stat
+import subprocess
+import sys
+import time
 
 import pytest
 import yaml
@@ -27,6 +32,7 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.dynamic.exceptions import api_exception
 
 from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import state_backend as sb
+from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils.mesh_planner import plan_mesh
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "cilium-config")
 
@@ -216,6 +222,272 @@ def test_decode_rejects_non_base64():
         sb.decode_data({"mesh-state.json": "%%%"})
 
 
+# --- the plan: shape and agreement with the state ------------------------------------
+
+
+def inventory_cluster(name, distribution, nodes):
+    return {
+        "group": "cluster_" + name.replace("-", "_"),
+        "vars": {
+            "edgemesh_cluster_name": name,
+            "edgemesh_region": "eu-west",
+            "edgemesh_distribution": distribution,
+        },
+        "nodes": [dict(host=h, ip=ip, role=role) for h, ip, role in nodes],
+    }
+
+
+MESH = [
+    ("eu-core", "k3s", [("eu-1", "192.0.2.11", "server"), ("eu-2", "192.0.2.12", "agent")]),
+    ("us-core", "kubeadm", [("us-1", "198.51.100.11", "server")]),
+    ("edge-7", "k3s", [("edge-7", "203.0.113.7", "server")]),
+]
+
+
+def planned(clusters=None, state=None):
+    """(plan.json text, mesh-state.json text) of a real plan of the planner (mesh_planner)."""
+    result = plan_mesh([inventory_cluster(*c) for c in (clusters or MESH)], {}, state)
+    return json.dumps(result["plan"], indent=2, sort_keys=True) + "\n", sb.dump_state(
+        result["state"]
+    )
+
+
+def test_a_plan_agrees_with_the_state_planned_with_it():
+    plan, state = planned()
+    assert sb.plan_state_problems(json.loads(plan), sb.load_state(state)) == []
+    assert sb.check_plan_agrees(plan, state, "Secret ns/s") == json.loads(plan)
+    payload = sb.build_payload(state=state, plan=plan)
+    assert payload["plan.json"] == plan  # stored byte for byte
+    assert sb.split_payload(payload)["plan"] == plan
+
+
+def test_plan_and_state_that_disagree_are_named():
+    plan, state = planned()
+    other = sb.load_state(state)
+    other["clusters"]["us-core"]["clustermesh_nodeport"] = 32001
+    other["clusters"]["gone"] = {"id": 9, "pod_cidrs": ["10.99.0.0/16"], "active": False}
+    del other["clusters"]["edge-7"]
+    problems = sb.plan_state_problems(json.loads(plan), other)
+    assert problems == [
+        "cluster 'edge-7' is in the plan but not in the state",
+        "cluster 'gone' is in the state but not in the plan",
+        "cluster 'us-core': clustermesh_nodeport is 32381 in the plan, 32001 in the state",
+    ]
+    with pytest.raises(
+        sb.StateBackendError,
+        match=re.escape(
+            "Secret ns/s: plan.json does not agree with mesh-state.json (cluster 'edge-7'"
+        ),
+    ):
+        sb.check_plan_agrees(plan, sb.dump_state(other), "Secret ns/s")
+    with pytest.raises(sb.StateBackendError, match="the files to store: plan.json does not agree"):
+        sb.build_payload(state=other, plan=plan)
+    with pytest.raises(sb.StateBackendError, match="Secret: plan.json without mesh-state.json"):
+        sb.split_payload({"plan.json": plan})
+    wider = sb.load_state(state)
+    wider["max_connected_clusters"] = 511
+    assert sb.plan_state_problems(json.loads(plan), wider) == [
+        "max_connected_clusters is 255 in the plan, 511 in the state"
+    ]
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("", "plan to store: empty; allowed: the plan.json playbooks/plan.yml wrote"),
+        ("{nope", "plan to store: not valid JSON"),
+        ('{"clusters": {}}', "the plan is not a mapping with 'mesh' and 'clusters'"),
+        ('{"mesh": {}, "clusters": [{"name": "x"}]}', "plan cluster x: the plan has no"),
+    ],
+)
+def test_a_plan_that_is_not_one_is_refused(text, message):
+    with pytest.raises(sb.StateBackendError, match=re.escape(message)):
+        sb.build_payload(plan=text)
+
+
+def test_inventory_problems_per_scope():
+    plan = json.loads(planned()[0])
+    everyone = ["eu-1", "eu-2", "us-1", "edge-7"]
+    for scope in sb.INVENTORY_SCOPES:
+        assert sb.inventory_problems(plan, everyone, scope) == []
+    # a slice: same groups, part of the hosts
+    assert sb.inventory_problems(plan, ["eu-1", "edge-7"], "nodes") == []
+    assert sb.inventory_problems(plan, ["us-1", "edge-7"], "clusters") == []
+    (split,) = sb.inventory_problems(plan, ["eu-1", "edge-7"], "clusters")
+    assert split.startswith(
+        "this job bootstraps whole clusters, but its inventory holds only part of eu-core "
+        "(1 of its 2 nodes): a sliced job whose slices split clusters"
+    )
+    (partial,) = sb.inventory_problems(plan, ["eu-1", "eu-2"], "mesh")
+    assert partial.startswith(
+        "this job acts on every cluster of the plan, but its inventory lacks 2 of the plan's 4 "
+        "nodes (edge-7, us-1): a sliced job template (set its job slice count to 1)"
+    )
+    (unknown,) = sb.inventory_problems(plan, ["eu-1", "eu-9"], "nodes")
+    assert unknown == (
+        "eu-9 is in the inventory but not in the plan: the inventory changed since the plan "
+        "job ran; launch the edgemesh plan job first"
+    )
+    with pytest.raises(sb.StateBackendError, match="inventory scope 'all' is not allowed"):
+        sb.inventory_problems(plan, [], "all")
+
+
+# --- what a job pulled and what it changed since ---------------------------------------
+
+
+def test_changes_since_pull():
+    pulled = {"a": sb.digest("1"), "b": sb.digest("1"), "c": sb.digest("1")}
+    current = {"a": "1", "b": "2", "c": "1", "d": "9"}
+    update = {
+        "a": "1",  # not changed by this job: left as the store has it
+        "b": "1",  # not changed by this job, changed by someone else: theirs is kept
+        "c": "3",  # changed by this job only: written
+        "d": "9",  # added by both with the same text: nothing to do
+        "e": "5",  # new: written
+    }
+    assert sb.changes_since_pull(update, pulled, current) == ({"c": "3", "e": "5"}, [])
+    # changed by this job AND by someone else since the pull: a conflict
+    assert sb.changes_since_pull({"b": "7", "d": "8"}, pulled, current) == ({}, ["b", "d"])
+
+
+def test_pull_record_round_trip_and_refusals(tmp_path):
+    record = sb.PullRecord.of("state store /x", {"k": "v"}, "3")
+    again = sb.PullRecord.from_text(record.to_text(), "p")
+    assert (again.where, again.version, again.digests) == ("state store /x", "3", record.digests)
+    assert again.digests == {"k": "sha256:" + hashlib.sha256(b"v").hexdigest()}
+    with pytest.raises(sb.StateBackendError, match="pull record p: not valid JSON"):
+        sb.PullRecord.from_text("{", "p")
+    with pytest.raises(sb.StateBackendError, match="pull record p is not one mesh_state get wrote"):
+        sb.PullRecord.from_text('{"format": 1, "store": "x", "version": 3, "digests": {}}', "p")
+    missing = str(tmp_path / "state-pulled.json")
+    with pytest.raises(sb.StateBackendError, match="no record of a pull at .*: pull first"):
+        sb.read_pull_record(missing)
+    assert sb.read_pull_record(missing, check_mode=True) is None
+
+
+# --- the same core, the same checks: both backends ----------------------------------------
+
+
+@pytest.fixture(params=["secret", "file_store"])
+def job(request, kubernetes_api, tmp_path):
+    """job() -> a new backend object on ONE store, as each job of a run would make it."""
+    if request.param == "secret":
+        api = kubernetes_api.add(namespaces=["ns"])
+        return lambda: sb.SecretStateBackend(api.client, "ns", "s")
+    (tmp_path / "shared").mkdir()
+    path = str(tmp_path / "shared" / "state.json")
+    return lambda: sb.FileStateBackend(path)
+
+
+def pull(backend):
+    payload, version = backend.read()
+    return payload, sb.PullRecord.of(backend.where, payload, version)
+
+
+def test_disjoint_changes_of_concurrent_jobs_all_land(job):
+    plan, state = planned()
+    job().write(sb.build_payload(state=state, plan=plan))
+    first, second = job(), job()
+    seen1, pulled1 = pull(first)  # both slices pull the same version
+    seen2, pulled2 = pull(second)
+    one = dict(seen1, **{"kubeconfig.eu-core": "eu: 1\n"})
+    two = dict(seen2, **{"kubeconfig.us-core": "us: 1\n", "k3s-token.us-core": "t\n"})
+    assert first.write(one, pulled=pulled1)["changed_keys"] == ["kubeconfig.eu-core"]
+    result = second.write(two, pulled=pulled2)
+    assert result["changed_keys"] == ["k3s-token.us-core", "kubeconfig.us-core"]
+    stored, version = job().read()
+    assert stored["kubeconfig.eu-core"] == "eu: 1\n" and stored["kubeconfig.us-core"] == "us: 1\n"
+    assert (stored["plan.json"], stored["mesh-state.json"]) == (plan, state)  # untouched
+    assert result["version"] == version
+
+
+def test_the_same_key_changed_by_two_jobs_is_refused_for_the_second(job):
+    job().write({"kubeconfig.eu-core": "original\n"})
+    first, second = job(), job()
+    seen, pulled1 = pull(first)
+    dummy, pulled2 = pull(second)
+    first.write({"kubeconfig.eu-core": "first\n"}, pulled=pulled1)
+    before = job().read()
+    with pytest.raises(sb.StateBackendError) as refused:
+        second.write({"kubeconfig.eu-core": "second\n", "kubeconfig.x": "x\n"}, pulled=pulled2)
+    assert re.match(
+        r"refusing to write (Secret ns/s|state store .*state.json): key 'kubeconfig.eu-core' was "
+        r"changed by someone else since this job pulled it \(pulled version \S+, now \S+\); "
+        r"nothing was written",
+        str(refused.value),
+    ), str(refused.value)
+    assert job().read() == before  # nothing written, the first job's value kept
+    # the same change made twice is no conflict, just nothing to do
+    third = job()
+    dummy, pulled3 = pull(third)
+    assert first.write({"kubeconfig.eu-core": "first\n"}, pulled=pulled2)["changed"] is False
+    assert third.write({"kubeconfig.eu-core": "first\n"}, pulled=pulled3)["changed"] is False
+    assert seen == {"kubeconfig.eu-core": "original\n"}
+
+
+def test_a_key_this_job_did_not_change_keeps_the_newer_value(job):
+    job().write({"mesh-ca.crt": CA_CERT, "mesh-ca.key": CA_KEY})
+    late = job()
+    seen, pulled = pull(late)
+    rotated = CA_CERT.replace("fake", "rotated")
+    job().write({"mesh-ca.crt": rotated, "mesh-ca.key": CA_KEY})
+    # the late job pushes everything it has: the CA as it pulled it, and a new kubeconfig
+    result = late.write(dict(seen, **{"kubeconfig.a": "a\n"}), pulled=pulled)
+    assert result["changed_keys"] == ["kubeconfig.a"]
+    assert job().read()[0]["mesh-ca.crt"] == rotated
+
+
+def test_both_backends_refuse_renumbering_and_disagreeing_plans(job):
+    plan, state = planned()
+    job().write(sb.build_payload(state=state, plan=plan))
+    renumbered = sb.load_state(state)
+    renumbered["clusters"]["eu-core"]["id"] = 7
+    with pytest.raises(sb.StateBackendError, match="not planned from it .*'eu-core': id changes"):
+        job().write(sb.build_payload(state=renumbered))
+    # forced, a state alone still has to agree with the stored plan
+    with pytest.raises(sb.StateBackendError, match="plan.json does not agree with mesh-state.json"):
+        job().write(sb.build_payload(state=renumbered), force=True)
+    replan, restate = planned(state=sb.dump_state(renumbered))
+    assert job().write(sb.build_payload(state=restate, plan=replan), force=True)["changed"]
+    stored = job().read()[0]
+    assert sb.split_payload(stored)["plan"] == replan
+    # a plan alone that does not match the stored state: refused, nothing written
+    with pytest.raises(sb.StateBackendError, match="refusing to write .*does not agree"):
+        job().write({"plan.json": plan})
+    assert job().read()[0] == stored
+
+
+def test_force_does_not_override_a_concurrent_change(job):
+    plan, state = planned()
+    job().write(sb.build_payload(state=state, plan=plan))
+    late = job()
+    dummy, pulled = pull(late)
+    # meanwhile another plan job adds a cluster
+    ap_plan, ap_state = planned(
+        MESH + [("ap-1", "k3s", [("ap-1", "203.0.113.9", "server")])], state
+    )
+    job().write(sb.build_payload(state=ap_state, plan=ap_plan))
+    sa_plan, sa_state = planned(
+        MESH + [("sa-1", "k3s", [("sa-1", "203.0.113.8", "server")])], state
+    )
+    with pytest.raises(sb.StateBackendError, match="keys 'mesh-state.json', 'plan.json' were"):
+        late.write(sb.build_payload(state=sa_state, plan=sa_plan), force=True, pulled=pulled)
+    assert job().read()[0]["plan.json"] == ap_plan
+
+
+def test_a_pull_from_another_store_is_refused(job, tmp_path):
+    other = sb.PullRecord("state store /elsewhere.json", None, {})
+    with pytest.raises(sb.StateBackendError, match="this job pulled from state store /elsewhere"):
+        job().write({"kubeconfig.a": "a\n"}, pulled=other)
+
+
+def test_check_mode_of_both_backends_writes_nothing(job):
+    before = job().read()
+    result = job().write({"kubeconfig.a": "a\n"}, check_mode=True)
+    assert result["changed"] is True and result["changed_keys"] == ["kubeconfig.a"]
+    assert job().read() == before
+
+
 # --- Secret backend against the stand-in API server -----------------------------------
 
 
@@ -224,13 +496,15 @@ def test_write_creates_namespace_and_secret_then_reads_back(kubernetes_api):
     backend = sb.SecretStateBackend(api.client, "edgemesh-system", "edgemesh-state")
     assert backend.read() == ({}, None)
     result = backend.write(sb.build_payload(state=a_state(), ca_cert=CA_CERT, ca_key=CA_KEY))
+    secret = api.secrets[("edgemesh-system", "edgemesh-state")]
     assert result == {
         "changed": True,
         "created": True,
         "changed_keys": ["mesh-ca.crt", "mesh-ca.key", "mesh-state.json"],
+        "version": secret["metadata"]["resourceVersion"],
+        "attempts": 1,
     }
     assert ("create", "Namespace", None, "edgemesh-system") in api.calls
-    secret = api.secrets[("edgemesh-system", "edgemesh-state")]
     assert secret["type"] == "Opaque"
     assert secret["metadata"]["labels"] == {"app.kubernetes.io/managed-by": "edgemesh.cluster_mesh"}
     payload, version = backend.read()
@@ -249,7 +523,7 @@ def test_write_is_idempotent_and_merges_keys(kubernetes_api):
     backend = sb.SecretStateBackend(api.client, "edgemesh-system", "s")
     backend.write(sb.build_payload(state=a_state()))
     again = backend.write(sb.build_payload(state=a_state()))
-    assert again == {"changed": False, "created": False, "changed_keys": []}
+    assert (again["changed"], again["created"], again["changed_keys"]) == (False, False, [])
     # a kubeconfig-only update keeps the state
     upd = backend.write(
         sb.build_payload(cluster_files={("kubeconfig", "eu-core"): "apiVersion: v1\n"})
@@ -283,34 +557,89 @@ def test_write_refuses_renumbering_unless_forced(kubernetes_api):
     assert sb.split_payload(backend.read()[0])["state"] == fresh
 
 
-def test_concurrent_writer_is_a_conflict_not_a_lost_update(kubernetes_api):
+def another_writer_once(api, key, text):
+    """A hook for the stand-in: before our first replace, another client changes ``key``
+    (a new resourceVersion, as the API server gives any write)."""
+    done = []
+
+    def hook(namespace, name):
+        if done:
+            return
+        done.append(True)
+        secret = api.objects[("Secret", namespace, name)]
+        secret["data"][key] = base64.b64encode(text.encode()).decode()
+        api.touch("Secret", namespace, name)
+
+    return hook
+
+
+def test_a_409_on_replace_is_re_read_and_retried_without_losing_the_other_update(
+    kubernetes_api,
+):
     api = kubernetes_api.add(namespaces=["ns"])
     backend = sb.SecretStateBackend(api.client, "ns", "s")
     backend.write(sb.build_payload(state=a_state()))
-    # another job replaces the Secret after our read, before our replace
-    api.intercept("replace", "Secret", lambda namespace, name: api.touch("Secret", namespace, name))
-    with pytest.raises(sb.StateBackendError, match="changed by someone else .*409"):
-        backend.write(sb.build_payload(cluster_files={("kubeconfig", "eu-core"): "x: y\n"}))
-    sent = [c for c in api.calls if c[0] == "replace"]
-    assert len(sent) == 1  # refused, not retried over the other writer's update
+    # another job writes kubeconfig.us-core after our read, before our replace: HTTP 409
+    api.intercept("replace", "Secret", another_writer_once(api, "kubeconfig.us-core", "us\n"))
+    result = backend.write({"kubeconfig.eu-core": "eu\n"})
+    assert result["attempts"] == 2 and result["changed_keys"] == ["kubeconfig.eu-core"]
+    assert [c[0] for c in api.calls if c[1] == "Secret"][-4:] == [
+        "get",
+        "replace",
+        "get",
+        "replace",
+    ]
+    stored = backend.read()[0]
+    assert (stored["kubeconfig.eu-core"], stored["kubeconfig.us-core"]) == ("eu\n", "us\n")
 
 
-def test_concurrent_first_writers_conflict_too(kubernetes_api):
+def test_a_409_over_the_same_key_is_refused_not_retried_over_it(kubernetes_api):
     api = kubernetes_api.add(namespaces=["ns"])
+    backend = sb.SecretStateBackend(api.client, "ns", "s")
+    backend.write(sb.build_payload(state=a_state()))
+    api.intercept("replace", "Secret", another_writer_once(api, "kubeconfig.eu-core", "theirs\n"))
+    with pytest.raises(sb.StateBackendError, match="key 'kubeconfig.eu-core' was changed by"):
+        backend.write({"kubeconfig.eu-core": "ours\n"})
+    assert backend.read()[0]["kubeconfig.eu-core"] == "theirs\n"
+    assert len([c for c in api.calls if c[0] == "replace"]) == 1
+
+
+def test_a_store_that_keeps_changing_gives_up_with_a_message(kubernetes_api):
+    api = kubernetes_api.add(namespaces=["ns"])
+    backend = sb.SecretStateBackend(api.client, "ns", "s")
+    backend.write(sb.build_payload(state=a_state()))
+    api.intercept("replace", "Secret", lambda namespace, name: api.touch("Secret", namespace, name))
+    with pytest.raises(sb.StateBackendError, match="Secret ns/s changed under each of 5 attempts"):
+        backend.write({"kubeconfig.eu-core": "x: y\n"})
+    assert len([c for c in api.calls if c[0] == "replace"]) == sb.MAX_WRITE_ATTEMPTS
+
+
+def test_concurrent_first_writers_both_land(kubernetes_api):
+    api = kubernetes_api.add(namespaces=["ns"])
+    done = []
 
     def someone_created_it(namespace, name):
+        if done:
+            return
+        done.append(True)
         api.add(
             {
                 "apiVersion": "v1",
                 "kind": "Secret",
-                "metadata": {"name": name, "namespace": namespace},
-                "data": {},
+                "metadata": {
+                    "name": name,
+                    "namespace": namespace,
+                    "labels": {"app.kubernetes.io/managed-by": "edgemesh.cluster_mesh"},
+                },
+                "data": {"kubeconfig.us-core": base64.b64encode(b"us\n").decode()},
             }
         )
 
-    api.intercept("create", "Secret", someone_created_it)
-    with pytest.raises(sb.StateBackendError, match="changed by someone else .*409"):
-        sb.SecretStateBackend(api.client, "ns", "s").write(sb.build_payload(state=a_state()))
+    api.intercept("create", "Secret", someone_created_it)  # 409 AlreadyExists for us
+    backend = sb.SecretStateBackend(api.client, "ns", "s")
+    result = backend.write({"kubeconfig.eu-core": "eu\n"})
+    assert result["attempts"] == 2 and result["created"] is False
+    assert sorted(backend.read()[0]) == ["kubeconfig.eu-core", "kubeconfig.us-core"]
 
 
 def test_foreign_secret_is_not_touched(kubernetes_api):
@@ -352,6 +681,206 @@ def test_api_errors_are_messages(kubernetes_api):
         sb.SecretStateBackend(down.client, "ns", "s").read()
     with pytest.raises(sb.StateBackendError, match="needs a namespace and a name"):
         sb.SecretStateBackend(forbidden.client, "", "s")
+
+
+# --- file store: a real file, real locks, real processes ----------------------------------
+
+
+def test_file_store_on_disk(tmp_path):
+    path = tmp_path / "state.json"
+    backend = sb.FileStateBackend(str(path))
+    assert backend.where == "state store %s" % path and backend.read() == ({}, None)
+    result = backend.write(sb.build_payload(state=a_state(), ca_cert=CA_CERT, ca_key=CA_KEY))
+    assert (result["created"], result["version"]) == (True, "1")
+    assert backend.write({"kubeconfig.eu-core": "eu\n"})["version"] == "2"
+    doc = json.loads(path.read_text())
+    assert doc["managed_by"] == "edgemesh.cluster_mesh" and doc["format"] == 1
+    assert doc["version"] == 2 and doc["data"]["mesh-ca.key"] == CA_KEY
+    assert sorted(doc["data"]) == [
+        "kubeconfig.eu-core",
+        "mesh-ca.crt",
+        "mesh-ca.key",
+        "mesh-state.json",
+    ]
+    for name in ("state.json", "state.json.lock"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o600
+    assert sorted(os.listdir(str(tmp_path))) == ["state.json", "state.json.lock"]  # no temp left
+    assert backend.write({"kubeconfig.eu-core": "eu\n"})["changed"] is False
+    assert json.loads(path.read_text())["version"] == 2
+    path.write_text("")  # an empty file marks the place: no store yet
+    assert backend.read() == ({}, None)
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("{nope", "state store .*: not valid JSON"),
+        (
+            '{"data": {}}',
+            'exists but is not a state store of edgemesh.cluster_mesh \\(no "managed_by"',
+        ),
+        (
+            '{"managed_by": "edgemesh.cluster_mesh", "format": 2, "version": 1, "data": {}}',
+            "format 2 is not supported; allowed: 1",
+        ),
+        (
+            '{"managed_by": "edgemesh.cluster_mesh", "format": 1, "version": true, "data": {}}',
+            "version True is not allowed; allowed: an integer from 1",
+        ),
+        (
+            '{"managed_by": "edgemesh.cluster_mesh", "format": 1, "version": 1, "data": []}',
+            "'data' must be an object of key -> text",
+        ),
+        (
+            '{"managed_by": "edgemesh.cluster_mesh", "format": 1, "version": 1, "data": {"k": 1}}',
+            "key 'k' is int; allowed: text",
+        ),
+    ],
+)
+def test_file_store_refuses_what_it_did_not_write(tmp_path, content, message):
+    path = tmp_path / "state.json"
+    path.write_text(content)
+    with pytest.raises(sb.StateBackendError, match=message):
+        sb.FileStateBackend(str(path)).read()
+    with pytest.raises(sb.StateBackendError, match=message):
+        sb.FileStateBackend(str(path)).write({"kubeconfig.a": "a\n"})
+    assert path.read_text() == content
+
+
+def test_file_store_path_errors(tmp_path):
+    with pytest.raises(
+        sb.StateBackendError, match="state store 'rel/state.json' is not an absolute"
+    ):
+        sb.FileStateBackend("rel/state.json")
+    gone = sb.FileStateBackend(str(tmp_path / "not-mounted" / "state.json"))
+    with pytest.raises(
+        sb.StateBackendError, match="the directory .*not-mounted of the state store does not exist"
+    ):
+        gone.write({"kubeconfig.a": "a\n"})
+    assert not (tmp_path / "not-mounted").exists()
+
+
+def test_file_store_compare_and_swap_retries_after_another_writer(tmp_path):
+    path = str(tmp_path / "state.json")
+    sb.FileStateBackend(path).write({"kubeconfig.a": "a\n"})
+
+    class Racing(sb.FileStateBackend):
+        """Our job; another job (a second real backend on the file) writes right after our
+        first read, before our locked compare-and-swap."""
+
+        reads = 0
+
+        def load(self):
+            result = super(Racing, self).load()
+            Racing.reads += 1
+            if Racing.reads == 1:
+                sb.FileStateBackend(path).write({"kubeconfig.b": "b\n"})
+            return result
+
+    result = Racing(path).write({"kubeconfig.c": "c\n"})
+    assert result["attempts"] == 2 and result["version"] == "3"
+    assert sorted(sb.FileStateBackend(path).read()[0]) == [
+        "kubeconfig.a",
+        "kubeconfig.b",
+        "kubeconfig.c",
+    ]
+
+
+LOCK_HOLDER = """
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
+fcntl.lockf(fd, fcntl.LOCK_EX)
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+"""
+
+
+def hold_lock(path, seconds):
+    """Another process holding the store's POSIX lock (locks are per process)."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", LOCK_HOLDER, path + ".lock", str(seconds)], stdout=subprocess.PIPE
+    )
+    assert holder.stdout.readline() == b"locked\n"
+    return holder
+
+
+def test_file_store_waits_for_the_lock_of_another_process(tmp_path):
+    path = str(tmp_path / "state.json")
+    holder = hold_lock(path, 1.0)
+    started = time.monotonic()
+    try:
+        assert sb.FileStateBackend(path).write({"kubeconfig.a": "a\n"})["version"] == "1"
+        waited = time.monotonic() - started
+    finally:
+        holder.wait(timeout=10)
+    assert waited >= 0.7, waited
+
+
+def test_file_store_lock_timeout_is_a_message(tmp_path, monkeypatch):
+    path = str(tmp_path / "state.json")
+    monkeypatch.setattr(sb, "LOCK_TIMEOUT", 0.3)
+    holder = hold_lock(path, 5.0)
+    try:
+        with pytest.raises(
+            sb.StateBackendError, match="cannot lock .*state.json.lock within 0.3 s"
+        ):
+            sb.FileStateBackend(path).write({"kubeconfig.a": "a\n"})
+    finally:
+        holder.kill()
+        holder.wait(timeout=10)
+    assert not os.path.exists(path)
+
+
+def _push_from_a_process(path, pulled_text, update, barrier, results):
+    barrier.wait()
+    try:
+        result = sb.FileStateBackend(path).write(
+            update, pulled=sb.PullRecord.from_text(pulled_text, "pulled")
+        )
+        results.put(("landed", sorted(update), result["attempts"]))
+    except sb.StateBackendError as exc:
+        results.put(("refused", sorted(update), str(exc)))
+
+
+def race(path, updates):
+    """Each update written by its own process, all released at once, all from one pull."""
+    backend = sb.FileStateBackend(path)
+    payload, version = backend.read()
+    pulled = sb.PullRecord.of(backend.where, payload, version).to_text()
+    context = multiprocessing.get_context("fork")
+    barrier, results = context.Barrier(len(updates)), context.Queue()
+    workers = [
+        context.Process(target=_push_from_a_process, args=(path, pulled, u, barrier, results))
+        for u in updates
+    ]
+    for worker in workers:
+        worker.start()
+    outcomes = [results.get(timeout=60) for dummy in workers]
+    for worker in workers:
+        worker.join(timeout=60)
+    return outcomes
+
+
+def test_file_store_processes_at_once_disjoint_keys_all_land(tmp_path):
+    path = str(tmp_path / "state.json")
+    sb.FileStateBackend(path).write({"mesh-state.json": sb.dump_state(a_state())})
+    outcomes = race(path, [{"kubeconfig.c%d" % n: "%d\n" % n} for n in range(6)])
+    assert sorted(o[0] for o in outcomes) == ["landed"] * 6
+    payload, version = sb.FileStateBackend(path).read()
+    assert sorted(payload) == ["kubeconfig.c%d" % n for n in range(6)] + ["mesh-state.json"]
+    assert version == "7"
+
+
+def test_file_store_processes_at_once_one_key_exactly_one_lands(tmp_path):
+    path = str(tmp_path / "state.json")
+    sb.FileStateBackend(path).write({"kubeconfig.eu-core": "original\n"})
+    outcomes = race(path, [{"kubeconfig.eu-core": "writer %d\n" % n} for n in range(4)])
+    landed = [o for o in outcomes if o[0] == "landed"]
+    refused = [o for o in outcomes if o[0] == "refused"]
+    assert len(landed) == 1 and len(refused) == 3
+    assert all("key 'kubeconfig.eu-core' was changed by someone else" in o[2] for o in refused)
+    payload, version = sb.FileStateBackend(path).read()
+    assert payload["kubeconfig.eu-core"].startswith("writer ") and version == "2"
 
 
 # --- private files ------------------------------------------------------------------

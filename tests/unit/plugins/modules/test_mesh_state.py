@@ -22,6 +22,7 @@ from ansible.module_utils import _internal as module_internal
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import state_backend as sb
+from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils.mesh_planner import plan_mesh
 from ansible_collections.edgemesh.cluster_mesh.plugins.modules import mesh_state
 
 CA_CERT = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n"
@@ -232,4 +233,123 @@ def test_recover_through_contexts(kubernetes_api, write_kubeconfig, capsys, tmp_
     result = run(dict(args, contexts=["us-core"]), capsys)
     assert result["failed"] and result["msg"] == (
         "contexts us-core are not in the kubeconfig (it has: eu-core, management)"
+    )
+
+
+# --- backend=file_store: one JSON file, the same keys and checks -------------------------
+
+
+def a_plan():
+    """(plan.json text, mesh-state.json text) of a real plan (mesh_planner.plan_mesh)."""
+    clusters = [
+        {
+            "group": "cluster_eu_core",
+            "vars": {
+                "edgemesh_cluster_name": "eu-core",
+                "edgemesh_region": "eu-west",
+                "edgemesh_distribution": "k3s",
+            },
+            "nodes": [
+                {"host": "eu-1", "ip": "192.0.2.11", "role": "server"},
+                {"host": "eu-2", "ip": "192.0.2.12", "role": "agent"},
+            ],
+        }
+    ]
+    result = plan_mesh(clusters, {}, None)
+    return json.dumps(result["plan"], indent=2) + "\n", sb.dump_state(result["state"])
+
+
+def job_args(action, out, store, **more):
+    args = {
+        "action": action,
+        "backend": "file_store",
+        "store": str(store),
+        "kubeconfig": None,
+        "state_path": str(out / "mesh-state.json"),
+        "plan_path": str(out / "plan.json"),
+        "output_dir": str(out),
+        "pull_record": str(out / "state-pulled.json"),
+    }
+    args.update(more)
+    return args
+
+
+def test_file_store_plan_job_then_a_sliced_job(capsys, tmp_path):
+    store = tmp_path / "shared" / "state.json"
+    store.parent.mkdir()
+    plan, state = a_plan()
+    planjob = tmp_path / "plan-job"
+    assert run(job_args("get", planjob, store), capsys)["found"] is False
+    write(str(planjob / "mesh-state.json"), state)
+    write(str(planjob / "plan.json"), plan, mode=0o644)
+    result = run(job_args("put", planjob, store), capsys)
+    assert result["changed_keys"] == ["mesh-state.json", "plan.json"], result
+    assert result["where"] == "state store %s" % store and result["version"] == "1"
+    assert stat.S_IMODE(store.stat().st_mode) == 0o600
+
+    # a bootstrap slice in a fresh container: check mode first (nothing written, the plan
+    # comes back in the result), then for real
+    slice1 = tmp_path / "slice-1"
+    get = job_args("get", slice1, store, require_plan=True, inventory_hosts=["eu-1", "eu-2"])
+    checked = run(dict(get, inventory_scope="clusters"), capsys, check_mode=True)
+    assert checked["plan"] == json.loads(plan) and not slice1.exists()
+    pulled = run(dict(get, inventory_scope="clusters"), capsys)
+    assert pulled["plan_found"] is True and pulled["version"] == "1"
+    assert (slice1 / "plan.json").read_text() == plan
+    assert stat.S_IMODE((slice1 / "plan.json").stat().st_mode) == 0o644  # as the planner
+    for name in ("mesh-state.json", "state-pulled.json"):
+        assert stat.S_IMODE((slice1 / name).stat().st_mode) == 0o600
+    record = json.loads((slice1 / "state-pulled.json").read_text())
+    assert record["version"] == "1" and sorted(record["digests"]) == [
+        "mesh-state.json",
+        "plan.json",
+    ]
+    assert "plan" not in pulled  # only a check-mode pull hands the plan back
+    assert run(dict(get, inventory_scope="clusters"), capsys)["changed"] is False
+    write(str(slice1 / "eu-core" / "kubeconfig"), "apiVersion: v1\n")
+    put = job_args("put", slice1, store, state_path=None, plan_path=None)
+    assert run(put, capsys)["changed_keys"] == ["kubeconfig.eu-core"]
+    doc = json.loads(store.read_text())
+    assert doc["version"] == 2 and (doc["data"]["plan.json"], doc["data"]["mesh-state.json"]) == (
+        plan,
+        state,
+    )
+
+
+def test_file_store_refusals_through_the_module(capsys, tmp_path):
+    store = tmp_path / "state.json"
+    out = tmp_path / "job"
+    result = run(job_args("get", out, store, require_plan=True), capsys)
+    assert result["failed"] and result["msg"] == (
+        "mesh_state get: state store %s holds no plan: launch the edgemesh plan job first (it "
+        "stores plan.json beside mesh-state.json; this job does not plan by itself)" % store
+    )
+    assert not out.exists()  # nothing written
+    plan, state = a_plan()
+    sb.FileStateBackend(str(store)).write({"plan.json": plan, "mesh-state.json": state})
+    result = run(
+        job_args("get", out, store, inventory_hosts=["eu-1"], inventory_scope="mesh"), capsys
+    )
+    assert result["failed"] and result["msg"].startswith(
+        "mesh_state get: the plan in state store %s does not fit this job's inventory: this job "
+        "acts on every cluster of the plan, but its inventory lacks 1 of the plan's 2 nodes "
+        "(eu-2)" % store
+    )
+    assert not out.exists()
+    put = job_args("put", out, store, state_path=None, plan_path=None)
+    write(str(out / "eu-core" / "kubeconfig"), "mine\n")
+    result = run(put, capsys)
+    assert result["failed"] and "mesh_state put: no record of a pull at %s" % out in result["msg"]
+    assert run(put, capsys, check_mode=True)["changed_keys"] == ["kubeconfig.eu-core"]
+    run(job_args("get", out, store), capsys)
+    sb.FileStateBackend(str(store)).write({"kubeconfig.eu-core": "someone else's\n"})
+    result = run(put, capsys)
+    assert result["failed"] and result["msg"].startswith(
+        "mesh_state put: refusing to write state store %s: key 'kubeconfig.eu-core' was "
+        "changed by someone else since this job pulled it (pulled version 1, now 2)" % store
+    )
+    result = run({"action": "get", "backend": "file_store"}, capsys)
+    assert (
+        result["failed"]
+        and "backend is file_store but all of the following are missing: store" in result["msg"]
     )
