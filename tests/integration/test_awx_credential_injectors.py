@@ -274,7 +274,12 @@ def test_bad_backend_and_missing_context_are_clear_errors(tmp_path):
         [],
         ["-e", "edgemesh_state_backend=s3", "-e", "edgemesh_output_dir=%s" % tmp_path],
     )
-    assert run.returncode != 0 and "must be 'file' or 'kubernetes' (got 's3')" in run.stdout
+    assert run.returncode != 0
+    assert (
+        "edgemesh_state_backend is 's3'; allowed: file (the output directory is the state, on a "
+        "laptop), kubernetes (a Secret in a management cluster; the AWX credential sets it), "
+        "file_store (one JSON file at edgemesh_state_store" in " ".join(run.stdout.split())
+    ), run.stdout
     run = run_playbook(
         ROOT / "playbooks" / "awx" / "state_push.yml",
         {},
@@ -282,6 +287,17 @@ def test_bad_backend_and_missing_context_are_clear_errors(tmp_path):
         ["-e", "edgemesh_state_backend=kubernetes", "-e", "edgemesh_output_dir=%s" % tmp_path],
     )
     assert run.returncode != 0 and "needs edgemesh_state_context" in run.stdout
+    run = run_playbook(
+        ROOT / "playbooks" / "awx" / "state_push.yml",
+        {},
+        [],
+        ["-e", "edgemesh_state_backend=file_store", "-e", "edgemesh_state_store=state.json"],
+    )
+    assert run.returncode != 0
+    assert (
+        "edgemesh_state_backend 'file_store' needs edgemesh_state_store, the absolute path of one "
+        "JSON file (got 'state.json')" in " ".join(run.stdout.split())
+    ), run.stdout
 
 
 def test_mesh_state_recover_from_recorded_configmaps(tmp_path):
