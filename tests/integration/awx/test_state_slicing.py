@@ -3,12 +3,12 @@
 
 Under job slicing AWX runs one job template as several jobs at once, each with an inventory
 holding only its share of the hosts, in the same groups (AWX user guide, "Job Slicing":
-"the inventory fed into ansible-playbook is a shortened version of the original inventory
-that only contains the hosts in that particular slice"). ``awx_slice`` below EMULATES that
-split (every n-th host of the sorted names, groups and variables kept); everything else is
-real: playbooks/awx/*.yml under ansible-playbook, the mesh_state module, one JSON state store
-file shared by the jobs (what a volume mounted into every execution environment gives), and
-jobs started as separate processes at the same time.
+each slice job's ansible-playbook gets a shortened copy of the inventory with only that
+slice's hosts). ``awx_slice`` below EMULATES that split (every n-th host of the sorted
+names, groups and variables kept); everything else is real: playbooks/awx/*.yml under
+ansible-playbook, the mesh_state module, one JSON state store file shared by the jobs (what
+a volume mounted into every execution environment gives), and jobs started as separate
+processes at the same time.
 
 The nodes are inventory hosts with ``ansible_connection: local``: the plan and state plays
 run on the control node; prepare runs in check mode (node_prep_report_only, so this
