@@ -995,14 +995,7 @@ def first_node_play(chain):
 @pytest.mark.parametrize(
     "step",
     [
-        pytest.param(
-            "reset",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="playbooks/awx/reset.yml wants edgemesh_reset_confirm == 'RESET', then imports "
-                "playbooks/reset.yml, which wants 'yes' or 'true' in the same variable: no answer passes both",
-            ),
-        ),
+        "reset",
         "drill",
     ],
 )
