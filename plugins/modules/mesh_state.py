@@ -122,7 +122,7 @@ options:
     description:
       - What the job needs of its inventory. V(nodes) every host is a node of the plan;
         V(clusters) also every cluster wholly in or wholly out (bootstrap); V(mesh) every
-        node of the plan (jobs acting on every cluster: cilium, verify).
+        node of the plan (jobs acting on every cluster, such as cilium and verify).
     type: str
     default: nodes
     choices: [nodes, clusters, mesh]
@@ -131,7 +131,7 @@ options:
       - A record of what O(action=get) read (the store, its version, a digest per key),
         written by O(action=get) (mode 0600) and read by O(action=put), which then writes
         only what this job changed since. Without it, put compares with the store as it
-        reads it. Missing at put: an error, except in check mode (the pull wrote nothing).
+        reads it. A missing record is an error at put, except in check mode (the pull wrote nothing).
     type: path
   output_dir:
     description:
@@ -219,9 +219,9 @@ notes:
     C(~/.kube/config).
   - The Secret carries the label C(app.kubernetes.io/managed-by=edgemesh.cluster_mesh); a
     Secret of that name without it is never read or overwritten. Likewise a file store
-    without C("managed_by": "edgemesh.cluster_mesh").
+    without the C(managed_by) mark of this collection.
   - Writes carry the version that was read (the Secret's C(resourceVersion), the file's
-    version counter, checked under the lock), so no update is ever lost: disjoint changes
+    version counter, checked under the lock), so no update is ever lost; disjoint changes
     of jobs running at once all land; the same key changed by two of them is refused for
     the second, naming the key.
 seealso:
