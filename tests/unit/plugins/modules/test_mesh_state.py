@@ -353,3 +353,16 @@ def test_file_store_refusals_through_the_module(capsys, tmp_path):
         result["failed"]
         and "backend is file_store but all of the following are missing: store" in result["msg"]
     )
+
+
+def test_documentation_parses_and_documents_the_store_options():
+    """ansible-doc and validate-modules read these; a ': ' in a plain scalar breaks them."""
+    doc = yaml.safe_load(mesh_state.DOCUMENTATION)
+    yaml.safe_load(mesh_state.EXAMPLES)
+    returned = yaml.safe_load(mesh_state.RETURN)
+    options = doc["options"]
+    assert options["backend"]["choices"] == ["kubernetes", "file_store"]
+    assert options["inventory_scope"]["choices"] == list(sb.INVENTORY_SCOPES)
+    for name in ("store", "plan_path", "pull_record", "require_plan", "inventory_hosts"):
+        assert options[name]["description"], name
+    assert {"plan_found", "plan", "where", "version"} <= set(returned)
