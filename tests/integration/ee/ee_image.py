@@ -22,9 +22,10 @@ loopback, and this machine's CA bundle mounted read-only over the base's
 (``--volume``, never stored in a layer): PyPI is reached through a TLS-intercepting
 egress proxy whose CA only the host trusts.
 
-The image is tagged ``localhost/edgemesh-ee:test`` and labelled with a hash of everything
-that goes into it (definition, collection files, dependency tarballs, base image, build
-arguments); a later call finds the label and skips the build. Builds are serialised with
+The image is labelled with a hash of everything that goes into it (definition, collection
+files, dependency tarballs, base image, build arguments) and tagged
+``localhost/edgemesh-ee:test-<hash>`` and ``localhost/edgemesh-ee:test``; a later call
+finds an image with that label and skips the build. Builds are serialised with
 a lock file, so parallel test sessions share one build. ``python ee_image.py`` (``make ee``)
 builds and prints tag, build time and size.
 """
@@ -73,6 +74,8 @@ GALAXY_PORT = int(os.environ.get("EDGEMESH_EE_GALAXY_PORT", "38917"))
 # Debian's system CA bundle, which Debian's pip and curl use.
 CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 BUILD_TIMEOUT = 40 * 60
+# EE images (one per content) kept: checkouts with other content keep theirs.
+KEEP_IMAGES = 3
 # Paths of the collection nothing in the EE uses: a change there neither rebuilds the image
 # nor replaces the tarball of the work directory (so podman's layer cache still hits).
 NOT_FINGERPRINTED = ("tests/", "docs/", "changelogs/", "benchmarks/")
@@ -486,43 +489,64 @@ def build_lock():
     return _Lock(cache_dir() / ".lock")
 
 
-def _stats_path():
-    return cache_dir() / "last-build.json"
+def _stats_path(content):
+    return cache_dir() / ("build-%s.json" % content)
+
+
+def content_tag(content):
+    """The tag of the image built from ``content``: it never moves to another build."""
+    return "%s-%s" % (TAG, content[:12])
+
+
+def _ee_images():
+    """podman's list records of every image this module built (newest first)."""
+    proc = podman("images", "--filter", "label=" + CONTENT_LABEL, "--format", "json")
+    records = json.loads(proc.stdout or "[]")
+    return sorted(records, key=lambda r: r.get("Created", 0), reverse=True)
+
+
+def _prune(keep):
+    """Drop all but the ``keep`` newest EE images (an image a container uses stays)."""
+    for record in _ee_images()[keep:]:
+        for name in record.get("Names") or record.get("RepoTags") or [record["Id"]]:
+            podman("rmi", name, check=False)
 
 
 def ensure_image(force=False):
     """Build the local EE unless an image with the same content label exists; return its tag.
 
-    Usable from a pytest session fixture: ``tag = ensure_image()``. Raises EEBuildError with
-    the end of the build log when the build fails.
+    The tag returned, ``localhost/edgemesh-ee:test-<content>``, names this content only;
+    ``localhost/edgemesh-ee:test`` (TAG) is moved to it as well, for people. Usable from a
+    pytest session fixture: ``tag = ensure_image()``. Checkouts with other content (a fresh
+    clone, a branch) keep their own image: the KEEP_IMAGES newest stay. Raises EEBuildError
+    with the end of the build log when the build fails.
     """
     with build_lock():
         ensure_base()
         sources = prepare()
-        previous = image_inspect(TAG)
-        if not force and _labels(previous).get(CONTENT_LABEL) == sources.content:
-            return TAG
-        result = build_local(sources)
+        tag = content_tag(sources.content)
+        found = [r for r in _ee_images() if _labels(r).get(CONTENT_LABEL) == sources.content]
+        if found and not force:
+            podman("tag", found[0]["Id"], tag, TAG)
+            return tag
+        result = build_local(sources, tag=tag)
         if result.returncode != 0:
             raise EEBuildError(
                 "ansible-builder build failed (rc %d, log %s):\n%s"
                 % (result.returncode, result.log, result.tail())
             )
-        record = image_inspect(TAG)
-        if previous and previous["Id"] != record["Id"]:
-            podman("rmi", previous["Id"], check=False)
-        _stats_path().write_text(
+        podman("tag", tag, TAG)
+        _stats_path(sources.content).write_text(
             json.dumps(
                 {
-                    "content": sources.content,
                     "build_seconds": round(result.seconds, 1),
-                    "size_bytes": record["Size"],
                     "galaxy_downloads": list(result.downloads),
                 },
                 indent=2,
             )
         )
-        return TAG
+        _prune(KEEP_IMAGES)
+        return tag
 
 
 def report(tag=TAG):
@@ -533,15 +557,14 @@ def report(tag=TAG):
         raise EEBuildError("no image %s: run ensure_image() first" % tag)
     content = _labels(record).get(CONTENT_LABEL)
     stats = {}
-    if _stats_path().is_file():
-        stats = json.loads(_stats_path().read_text())
-    same = stats.get("content") == content
+    if content and _stats_path(content).is_file():
+        stats = json.loads(_stats_path(content).read_text())
     return {
         "tag": tag,
         "content": content,
         "size_bytes": record["Size"],
-        "build_seconds": stats.get("build_seconds") if same else None,
-        "galaxy_downloads": stats.get("galaxy_downloads") if same else None,
+        "build_seconds": stats.get("build_seconds"),
+        "galaxy_downloads": stats.get("galaxy_downloads"),
     }
 
 
