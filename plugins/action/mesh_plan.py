@@ -111,11 +111,32 @@ def read_previous_plan(output_dir):
     return plan if isinstance(plan, dict) and isinstance(plan.get("clusters"), list) else None
 
 
+# Written by playbooks/awx/tasks/credential_files.yml: the files an AWX credential laid out
+# in the output directory (per-context kubeconfigs, the mesh CA). They are inputs, not
+# outputs of an earlier plan.
+CREDENTIAL_FILES = "credential-files.json"
+
+
+def credential_files(output_dir):
+    """Absolute paths the credential provided, from <output_dir>/credential-files.json."""
+    try:
+        with open(os.path.join(output_dir, CREDENTIAL_FILES), "r") as handle:
+            listed = json.load(handle).get("files")
+    except (IOError, OSError, ValueError, AttributeError):
+        return set()
+    if not isinstance(listed, list):
+        return set()
+    return set(os.path.normpath(p) for p in listed if isinstance(p, str))
+
+
 def earlier_artifacts(output_dir):
-    """Outputs of an earlier plan in output_dir: plan.json, mesh-ca/, <cluster>/kubeconfig."""
+    """Outputs of an earlier plan in output_dir: plan.json, mesh-ca/, <cluster>/kubeconfig;
+    files an AWX credential provided do not count."""
     found = [os.path.join(output_dir, n) for n in ("plan.json", "mesh-ca")]
     found = [path for path in found if os.path.exists(path)]
-    return found + sorted(glob.glob(os.path.join(output_dir, "*", "kubeconfig")))
+    found += sorted(glob.glob(os.path.join(output_dir, "*", "kubeconfig")))
+    provided = credential_files(output_dir)
+    return [path for path in found if os.path.normpath(path) not in provided]
 
 
 def read_live_files(output_dir):

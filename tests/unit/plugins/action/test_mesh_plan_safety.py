@@ -123,3 +123,30 @@ def test_a_mesh_wide_setting_in_a_clusters_group_vars_is_refused(tmp_path):
     assert "cluster group 'cluster_c': edgemesh_pod_cidr_pool_v6 is" in out
     assert "a per-cluster value is not supported" in out
     assert not (tmp_path / "build").exists() or not files(tmp_path)
+
+
+def test_files_a_credential_provided_are_no_trace_of_an_earlier_plan(tmp_path):
+    """The first AWX plan job: the credential's per-context kubeconfigs and mesh CA are in
+    the output directory (playbooks/awx/tasks/credential_files.yml lists them in
+    credential-files.json) before any state exists. Listed, they do not stop the plan; the
+    same files unlisted are traces of a lost state and do."""
+    inventory(tmp_path)
+    build = tmp_path / "build"
+    (build / "a").mkdir(parents=True)
+    (build / "a" / "kubeconfig").write_text("apiVersion: v1\nkind: Config\n")
+    (build / "mesh-ca").mkdir()
+    (build / "mesh-ca" / "ca.crt").write_text("pem\n")
+    rc, out = plan(tmp_path)
+    assert rc != 0 and "earlier artifacts of a mesh exist" in " ".join(out.split())
+    listed = [str(build / "a" / "kubeconfig"), str(build / "mesh-ca")]
+    (build / "credential-files.json").write_text(json.dumps({"files": listed}))
+    rc, out = plan(tmp_path)
+    assert rc == 0, out
+    assert sorted(state(tmp_path)) == ["a", "b", "c"]
+    # Only what is listed is discounted: another cluster's kubeconfig still counts.
+    (build / "mesh-state.json").unlink()
+    (build / "plan.json").unlink()
+    (build / "b").mkdir(exist_ok=True)
+    (build / "b" / "kubeconfig").write_text("apiVersion: v1\nkind: Config\n")
+    rc, out = plan(tmp_path)
+    assert rc != 0 and str(build / "b" / "kubeconfig") in " ".join(out.split())
