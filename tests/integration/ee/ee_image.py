@@ -27,7 +27,8 @@ files, dependency tarballs, base image, build arguments) and tagged
 ``localhost/edgemesh-ee:test-<hash>`` and ``localhost/edgemesh-ee:test``; a later call
 finds an image with that label and skips the build. Builds are serialised with
 a lock file, so parallel test sessions share one build. ``python ee_image.py`` (``make ee``)
-builds and prints tag, build time and size.
+builds and prints tag, build time and size (``--force``: build even when an image exists;
+``--no-cache``: without podman's layer cache, to measure a cold build).
 """
 
 import dataclasses
@@ -411,9 +412,10 @@ def _stand_in(dependencies):
         return galaxy_stand_in.GalaxyStandIn(dependencies, port=0)
 
 
-def build_local(sources, definition=None, tag=TAG, log=None):
+def build_local(sources, definition=None, tag=TAG, log=None, no_cache=False):
     """``ansible-builder build`` of ``definition`` (default: the work copy) with the local
-    sources; returns a BuildResult (a failed build is a result, not an exception)."""
+    sources; returns a BuildResult (a failed build is a result, not an exception).
+    ``no_cache``: no podman layer cache (a cold build, to measure it)."""
     definition = pathlib.Path(definition or sources.definition)
     log = pathlib.Path(log or cache_dir() / ("build-%s.log" % sources.content))
     with _stand_in(sources.dependencies) as galaxy:
@@ -439,6 +441,8 @@ def build_local(sources, definition=None, tag=TAG, log=None):
         ]
         for key, value in args.items():
             cmd += ["--build-arg", "%s=%s" % (key, value)]
+        if no_cache:
+            cmd.append("--no-cache")
         started = time.monotonic()
         with open(log, "w", encoding="utf-8") as out:
             out.write("$ %s\n" % shlex.join(cmd))
@@ -512,7 +516,7 @@ def _prune(keep):
             podman("rmi", name, check=False)
 
 
-def ensure_image(force=False):
+def ensure_image(force=False, no_cache=False):
     """Build the local EE unless an image with the same content label exists; return its tag.
 
     The tag returned, ``localhost/edgemesh-ee:test-<content>``, names this content only;
@@ -529,7 +533,7 @@ def ensure_image(force=False):
         if found and not force:
             podman("tag", found[0]["Id"], tag, TAG)
             return tag
-        result = build_local(sources, tag=tag)
+        result = build_local(sources, tag=tag, no_cache=no_cache)
         if result.returncode != 0:
             raise EEBuildError(
                 "ansible-builder build failed (rc %d, log %s):\n%s"
@@ -570,7 +574,7 @@ def report(tag=TAG):
 
 def main(argv):
     try:
-        tag = ensure_image(force="--force" in argv)
+        tag = ensure_image(force="--force" in argv, no_cache="--no-cache" in argv)
         info = report(tag)
     except (EEBuildError, OSError, subprocess.SubprocessError) as exc:
         sys.stderr.write("ee: %s\n" % exc)
