@@ -505,7 +505,13 @@ def content_tag(content):
 def _ee_images():
     """podman's list records of every image this module built (newest first)."""
     proc = podman("images", "--filter", "label=" + CONTENT_LABEL, "--format", "json")
-    records = json.loads(proc.stdout or "[]")
+    # podman (buildah 1.28) puts --label on the images of the earlier stages too (galaxy,
+    # builder): only the final stage carries ansible-builder's own LABEL.
+    records = [
+        r
+        for r in json.loads(proc.stdout or "[]")
+        if _labels(r).get("ansible-execution-environment") == "true"
+    ]
     return sorted(records, key=lambda r: r.get("Created", 0), reverse=True)
 
 
