@@ -181,13 +181,13 @@ class JobResult:
     def changed(self):
         return dict(self.stats.get("changed", {}))
 
-    def failures(self):
-        return {
-            k: v for key in ("failures", "dark") for k, v in self.stats.get(key, {}).items() if v
-        }
-
     def explain(self):
-        return "status=%s rc=%s\n%s" % (self.status, self.rc, (self.stdout or self.log)[-6000:])
+        return "status=%s rc=%s (ansible-runner exit %s)\n%s" % (
+            self.status,
+            self.rc,
+            self.runner_rc,
+            (self.stdout or self.log)[-6000:],
+        )
 
 
 def _read(path):
