@@ -5,7 +5,8 @@ Tests that build small plans by hand (to aim at one rule of the values engine) w
 the fields they care about; ``complete_plan`` adds the rest the way the planner does
 (api_endpoint = the first server and 6443, init_host = the first server, paths, node lists),
 so the plan passes ``plan_types.Plan.from_dict``. Plans for end-to-end checks come from
-the real planner instead.
+the real planner instead: ``inventory_cluster`` writes one cluster the way the play's
+inventory reader hands it to ``plan_mesh``.
 """
 
 import copy
@@ -51,3 +52,25 @@ def complete_plan(plan):
     plan = copy.deepcopy(plan)
     plan["clusters"] = [complete_cluster(c) for c in plan["clusters"]]
     return plan
+
+
+def inventory_cluster(name, distribution, nodes, region="eu-west", **cluster_vars):
+    """One cluster as the inventory reader hands it to ``plan_mesh``.
+
+    ``nodes``: (host, ip, role) or (host, ip, role, ip_v6) tuples; ``cluster_vars``: more
+    ``edgemesh_*``/``cilium_*`` variables of the cluster's group.
+    """
+    cvars = {
+        "edgemesh_cluster_name": name,
+        "edgemesh_region": region,
+        "edgemesh_distribution": distribution,
+    }
+    cvars.update(cluster_vars)
+    return {
+        "group": "cluster_" + name.replace("-", "_"),
+        "vars": cvars,
+        "nodes": [
+            dict(host=n[0], ip=n[1], role=n[2], **({"ip_v6": n[3]} if len(n) > 3 else {}))
+            for n in nodes
+        ],
+    }

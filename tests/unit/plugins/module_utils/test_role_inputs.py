@@ -26,25 +26,9 @@ from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils.role_inputs 
     kubeadm_inputs,
     locate,
 )
+from ansible_collections.edgemesh.cluster_mesh.tests.unit.helpers.plans import inventory_cluster
 
 ROOT = pathlib.Path(__file__).resolve().parents[4]
-
-
-def inventory_cluster(name, distribution, nodes, **cluster_vars):
-    cvars = {
-        "edgemesh_cluster_name": name,
-        "edgemesh_region": "eu-west",
-        "edgemesh_distribution": distribution,
-    }
-    cvars.update(cluster_vars)
-    return {
-        "group": "cluster_" + name.replace("-", "_"),
-        "vars": cvars,
-        "nodes": [
-            dict(host=n[0], ip=n[1], role=n[2], **({"ip_v6": n[3]} if len(n) > 3 else {}))
-            for n in nodes
-        ],
-    }
 
 
 EU = [

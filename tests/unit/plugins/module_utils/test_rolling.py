@@ -13,6 +13,12 @@ from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils.rolling impo
     rolling_order,
     upgrade_queue,
 )
+from ansible_collections.edgemesh.cluster_mesh.tests.unit.helpers.plans import inventory_cluster
+
+
+def _cluster(name, distribution, nodes, **cluster_vars):
+    return inventory_cluster(name, distribution, nodes, region="eu", **cluster_vars)
+
 
 TARGET = "v1.33.5+k3s1"
 
@@ -154,22 +160,10 @@ def test_filter_wraps_errors():
 # --- The playbooks' decisions: upgrade queues from the plan and removal requests ---------
 
 
-def _inventory_cluster(name, distribution, nodes):
-    return {
-        "group": "cluster_" + name.replace("-", "_"),
-        "vars": {
-            "edgemesh_cluster_name": name,
-            "edgemesh_region": "eu",
-            "edgemesh_distribution": distribution,
-        },
-        "nodes": [{"host": h, "ip": ip, "role": r} for h, ip, r in nodes],
-    }
-
-
 @pytest.fixture(scope="module")
 def mesh_plan():
     clusters = [
-        _inventory_cluster(
+        _cluster(
             "a-k3s",
             "k3s",
             [
@@ -178,10 +172,10 @@ def mesh_plan():
                 ("k-a1", "192.0.2.3", "agent"),
             ],
         ),
-        _inventory_cluster(
+        _cluster(
             "b-k3s", "k3s", [("m-s1", "192.0.2.11", "server"), ("m-a1", "192.0.2.12", "agent")]
         ),
-        _inventory_cluster(
+        _cluster(
             "c-kubeadm",
             "kubeadm",
             [

@@ -33,6 +33,7 @@ from kubernetes.dynamic.exceptions import api_exception
 
 from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils import state_backend as sb
 from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils.mesh_planner import plan_mesh
+from ansible_collections.edgemesh.cluster_mesh.tests.unit.helpers.plans import inventory_cluster
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "cilium-config")
 
@@ -223,18 +224,6 @@ def test_decode_rejects_non_base64():
 
 
 # --- the plan: shape and agreement with the state ------------------------------------
-
-
-def inventory_cluster(name, distribution, nodes):
-    return {
-        "group": "cluster_" + name.replace("-", "_"),
-        "vars": {
-            "edgemesh_cluster_name": name,
-            "edgemesh_region": "eu-west",
-            "edgemesh_distribution": distribution,
-        },
-        "nodes": [dict(host=h, ip=ip, role=role) for h, ip, role in nodes],
-    }
 
 
 MESH = [
