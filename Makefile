@@ -83,15 +83,11 @@ build: setup
 ee: setup
 	python tests/integration/ee/ee_image.py
 
-# The README's test command; .ci/run runs exactly this. Units run last so the run
-# ends with pytest's own summary line.
-test: setup
-	$(MAKE) --no-print-directory format-check
-	$(MAKE) --no-print-directory yamllint
-	$(MAKE) --no-print-directory ansible-lint
-	$(MAKE) --no-print-directory sanity
-	$(MAKE) --no-print-directory molecule
-	$(MAKE) --no-print-directory units
+# The README's test command; .ci/run runs exactly this. The formatters and yamllint first;
+# then Molecule in the background (tests/output/molecule.log) beside ansible-lint, sanity
+# and pytest in the foreground; Molecule's summary is printed last (tests/run-checks.sh).
+test: setup helm
+	MAKE="$(MAKE)" tests/run-checks.sh
 
 clean:
 	rm -rf build tests/output .collections

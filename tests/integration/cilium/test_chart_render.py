@@ -4,8 +4,9 @@
 One ansible-playbook run per session (render/render.yml) includes the role's own
 tasks/values.yml - the code path of the Helm upgrade, mesh CA included - for every
 supported Cilium version (mesh_rules.CILIUM_MINORS, chart_tested) and every plan of
-render/plans.py (made by the real planner), and renders each cluster twice with
-kubernetes.core.helm_template and helm v4.1.4. The assertions read the rendered objects:
+render/plans.py (made by the real planner), and renders each cluster with
+kubernetes.core.helm_template and helm v4.1.4 (the first cluster of every plan twice, for
+the byte-identical check: a third of the run's helm renders). The assertions read the rendered objects:
 cilium-config, the CA Secret, the mesh peers' Secrets and hostAliases, the
 clustermesh-apiserver Service/Deployment/PDB, tolerations, and the chart's NOTES.
 
@@ -56,7 +57,9 @@ class Render:
         self.plan = plan
         self.cluster = dict((c["name"], c) for c in plan["clusters"])[cluster]
         data = json.loads((out / "render.json").read_text())
-        self.text, self.second = data["renders"]
+        self.text = data["renders"][0]
+        # Only the first cluster of each plan is rendered a second time.
+        self.second = data["renders"][1] if len(data["renders"]) > 1 else None
         self.stderr = data["stderr"]
         self.values = data["values"]
         self.lb_objects = data["lb_objects"]
@@ -80,11 +83,17 @@ def _run_renders(tmp, helm):
             plan, names = plans.make_plan(scenario, version)
             plan_file = tmp / ("plan-%s-%s.json" % (scenario, version))
             plan_file.write_text(json.dumps(plan))
-            for name in names:
+            for number, name in enumerate(names):
                 out = tmp / version / scenario / name
                 out.mkdir(parents=True)
                 jobs.append(
-                    {"plan": str(plan_file), "cluster": name, "chart": chart, "out": str(out)}
+                    {
+                        "plan": str(plan_file),
+                        "cluster": name,
+                        "chart": chart,
+                        "out": str(out),
+                        "times": 2 if number == 0 else 1,
+                    }
                 )
                 index[(version, scenario, name)] = (out, plan)
     (tmp / "jobs.json").write_text(json.dumps(jobs))
@@ -107,7 +116,7 @@ def _run_renders(tmp, helm):
     )
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
     STATS["render seconds"] = round(time.time() - started, 1)
-    STATS["renders"] = 2 * len(jobs)
+    STATS["renders"] = sum(job["times"] for job in jobs)
     result = dict((key, Render(out, plan, key[2], key[0])) for key, (out, plan) in index.items())
     result["_ca_dir"] = tmp / "mesh-ca"
     return result
@@ -120,12 +129,12 @@ def renders(tmp_path_factory, helm_binary):
     for version in VERSIONS:
         mine = [r for k, r in result.items() if isinstance(k, tuple) and k[0] == version]
         sys.stdout.write(
-            "\nchart %s: %d clusters rendered twice (%d helm renders), %d objects rendered, "
+            "\nchart %s: %d clusters rendered (%d helm renders), %d objects rendered, "
             "%d object checks, %d peers checked"
             % (
                 version,
                 len(mine),
-                2 * len(mine),
+                len(mine) + sum(1 for r in mine if r.second is not None),
                 sum(len(r.objects) for r in mine),
                 STATS["checked", version],
                 STATS["peers", version],
@@ -333,7 +342,9 @@ def test_511_clusters(renders, version):
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_a_second_render_is_byte_identical(renders, version):
-    for r in _each(renders, version):
+    twice = [r for r in _each(renders, version) if r.second is not None]
+    assert len(twice) == len(SCENARIOS), [r.out for r in twice]
+    for r in twice:
         assert r.text == r.second, r.out
 
 

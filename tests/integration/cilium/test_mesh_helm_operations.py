@@ -41,7 +41,7 @@ def _dry_run(runner, tmp_path, write_mesh, cluster_name, n, playbook, *extra):
     )
 
 
-@pytest.mark.parametrize("n", range(2, 9))
+@pytest.mark.parametrize("n", [2, 5, 8])
 def test_mesh_dry_run_plans_exactly_n_upgrades(runner, tmp_path, write_mesh, cluster_name, n):
     _dry_run(runner, tmp_path, write_mesh, cluster_name, n, "mesh.yml", "--skip-tags", "verify")
 
