@@ -25,24 +25,19 @@ from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils.bootstrap_fi
 from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils.mesh_planner import plan_mesh
 from ansible_collections.edgemesh.cluster_mesh.tests.unit.helpers.plans import inventory_cluster
 
-
-def _cluster(name, distribution, nodes, **cluster_vars):
-    return inventory_cluster(name, distribution, nodes, region="eu", **cluster_vars)
-
-
 ROOT = pathlib.Path(__file__).resolve().parents[4]
 
 
 @pytest.fixture(scope="module")
 def plan():
     clusters = [
-        _cluster(
+        inventory_cluster(
             "eu-core",
             "k3s",
             [("eu-1", "192.0.2.11", "server"), ("eu-2", "192.0.2.12", "agent")],
             edgemesh_extra_cert_sans=["api.eu.example"],
         ),
-        _cluster(
+        inventory_cluster(
             "us-core",
             "kubeadm",
             [("us-1", "198.51.100.11", "server"), ("us-2", "198.51.100.12", "server")],
@@ -278,8 +273,8 @@ def test_node_paths_are_the_roles_own():
 def test_dual_stack_previews_join_families_with_commas():
     """Moved from test_mesh_artifacts.py (the old build/<cluster>/ excerpts)."""
     clusters = [
-        _cluster("eu-core", "k3s", [("eu-1", "192.0.2.11", "server")]),
-        _cluster("us-core", "kubeadm", [("us-1", "198.51.100.11", "server")]),
+        inventory_cluster("eu-core", "k3s", [("eu-1", "192.0.2.11", "server")]),
+        inventory_cluster("us-core", "kubeadm", [("us-1", "198.51.100.11", "server")]),
     ]
     settings = {
         "edgemesh_pod_cidr_pool_v6": ["fd00:10::/48"],

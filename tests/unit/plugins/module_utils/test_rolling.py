@@ -15,11 +15,6 @@ from ansible_collections.edgemesh.cluster_mesh.plugins.module_utils.rolling impo
 )
 from ansible_collections.edgemesh.cluster_mesh.tests.unit.helpers.plans import inventory_cluster
 
-
-def _cluster(name, distribution, nodes, **cluster_vars):
-    return inventory_cluster(name, distribution, nodes, region="eu", **cluster_vars)
-
-
 TARGET = "v1.33.5+k3s1"
 
 
@@ -163,7 +158,7 @@ def test_filter_wraps_errors():
 @pytest.fixture(scope="module")
 def mesh_plan():
     clusters = [
-        _cluster(
+        inventory_cluster(
             "a-k3s",
             "k3s",
             [
@@ -172,10 +167,10 @@ def mesh_plan():
                 ("k-a1", "192.0.2.3", "agent"),
             ],
         ),
-        _cluster(
+        inventory_cluster(
             "b-k3s", "k3s", [("m-s1", "192.0.2.11", "server"), ("m-a1", "192.0.2.12", "agent")]
         ),
-        _cluster(
+        inventory_cluster(
             "c-kubeadm",
             "kubeadm",
             [
