@@ -4,12 +4,12 @@
 #   tests/run-checks.sh            (called by `make test` after `make setup helm`)
 #
 # The formatters and yamllint run first and stop the run at once when they fail. Then the
-# Molecule scenarios (tests/hosts/run-molecule.sh) start in the background: they spend most
-# of their time waiting on their container hosts (systemd boots, apt, services and timers),
-# so they share the two cores well with the CPU-bound checks that run meanwhile in the
-# foreground, one after the other: ansible-lint, ansible-test sanity and pytest. One at a
-# time the whole run took longer than CI's 90 minutes; side by side it takes the longer of
-# the two halves (README, "Measured").
+# Molecule scenarios (tests/hosts/run-molecule.sh) start in the background, while
+# ansible-lint, ansible-test sanity and pytest run in the foreground, one after the other.
+# Neither half keeps both cores busy on its own (Molecule alone ran at load 1.5-2.3, pytest
+# waits on builds, downloads and SSH jobs), so side by side they fill the idle time: one
+# at a time the whole run took longer than CI's 90 minutes, side by side 84 minutes
+# (README, "Measured").
 #
 # Molecule's full output goes to tests/output/molecule.log; its per-scenario summary is
 # printed at the end, and when a scenario failed, the log's last lines too. The run fails

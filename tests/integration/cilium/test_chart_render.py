@@ -6,8 +6,7 @@ tasks/values.yml - the code path of the Helm upgrade, mesh CA included - for eve
 supported Cilium version (mesh_rules.CILIUM_MINORS, chart_tested) and every plan of
 render/plans.py (made by the real planner), and renders each cluster with
 kubernetes.core.helm_template and helm v4.1.4 (the first cluster of every plan twice, for
-the byte-identical check: a third of the run's helm renders). The assertions read the rendered objects:
-cilium-config, the CA Secret, the mesh peers' Secrets and hostAliases, the
+the byte-identical check). The assertions read the rendered objects: cilium-config, the CA Secret, the mesh peers' Secrets and hostAliases, the
 clustermesh-apiserver Service/Deployment/PDB, tolerations, and the chart's NOTES.
 
 Facts relied on (read in the charts themselves): the clustermesh-config templates write
